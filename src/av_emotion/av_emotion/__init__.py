@@ -1,0 +1,1 @@
+"""av_emotion: what every modality shares (taxonomy, config defaults, ONNX Runtime, metrics)."""

@@ -1,0 +1,55 @@
+"""Classification metrics and the confusion-matrix plot used by every evaluation."""
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+from av_emotion.taxonomy import LABELS
+
+
+def report(truth, predicted, labels=LABELS):
+    """accuracy, macro-F1 over the labels present in `truth`, per-class recall, confusion.
+
+    `confusion[i][j]` counts samples of labels[i] predicted as labels[j].
+    """
+    present = [label for label in labels if label in set(truth)]
+    confusion = confusion_matrix(truth, predicted, labels=list(labels))
+    support = confusion.sum(axis=1)
+    recall = {label: float(confusion[i, i] / support[i])
+              for i, label in enumerate(labels) if support[i]}
+    return {
+        'n': len(truth),
+        'accuracy': float(accuracy_score(truth, predicted)),
+        'macro_f1': float(f1_score(truth, predicted, labels=present, average='macro',
+                                   zero_division=0)),
+        'balanced_accuracy': float(np.mean(list(recall.values()))) if recall else 0.0,
+        'recall': recall,
+        'labels': list(labels),
+        'confusion': confusion.tolist(),
+    }
+
+
+def plot_confusion(result, path, title):
+    """Write the row-normalised confusion matrix of a report() as a PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    counts = np.array(result['confusion'], dtype=float)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    labels = result['labels']
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    image = ax.imshow(rates, cmap='Blues', vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if counts[i, j]:
+                ax.text(j, i, f'{rates[i, j]:.2f}\n({int(counts[i, j])})', ha='center',
+                        va='center', fontsize=7, color='white' if rates[i, j] > 0.5 else 'black')
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha='right')
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel('predicted')
+    ax.set_ylabel('true')
+    ax.set_title(f"{title}\naccuracy {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}, "
+                 f"n={result['n']}", fontsize=9)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,19 @@
+from setuptools import setup
+
+package = 'av_emotion_audio'
+
+setup(
+    name=package,
+    version='0.1.0',
+    packages=[package],
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{package}']),
+        (f'share/{package}', ['package.xml']),
+    ],
+    install_requires=['av_emotion'],
+    zip_safe=True,
+    maintainer='av_emotion developers',
+    maintainer_email='av-emotion@example.org',
+    description='Voice activity, prosodic features and speech-emotion probabilities (REP-155) from audio.',
+    license='Apache-2.0',
+)

@@ -1,0 +1,186 @@
+"""av-emotion-bench: speed and memory of av_emotion, and of the `fer` library on the same frames.
+
+Frames are 640x480: the sample video (one face) letterboxed, and a crop of the sample
+group photo holding three faces. Prints a table and writes JSON (bench/results.json).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sensor_msgs.msg import Image
+
+from av_emotion_bringup.graph import Graph, wait_for
+from av_emotion_bringup.media import sample_media
+from av_emotion_msgs.msg import FaceArray
+from av_emotion_vision.image import bgr_fields
+from av_emotion_vision.pipeline import VisionPipeline
+
+WIDTH, HEIGHT = 640, 480
+# Region of the sample group photo (x, y, width, height) holding exactly three faces.
+THREE_FACES = (420, 200, 410, 308)
+
+
+def one_face_frames(video, count):
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        pad = (HEIGHT - frame.shape[0]) // 2
+        frames.append(cv2.copyMakeBorder(cv2.resize(frame, (WIDTH, frame.shape[0] * WIDTH //
+                                                             frame.shape[1])),
+                                         pad, HEIGHT - frame.shape[0] - pad, 0, 0,
+                                         cv2.BORDER_CONSTANT))
+    return np.stack(frames)
+
+
+def three_face_frames(photo, count):
+    image = cv2.imread(str(photo))
+    x, y, w, h = THREE_FACES
+    frames = []
+    for i in range(count):  # a few pixels of camera shake, so no two frames are equal
+        dx, dy = int(6 * np.sin(i)), int(4 * np.cos(i))
+        frames.append(cv2.resize(image[y + dy:y + dy + h, x + dx:x + dx + w], (WIDTH, HEIGHT)))
+    return np.stack(frames)
+
+
+def time_core(pipeline, frames, rounds):
+    for frame in frames[:5]:
+        pipeline(frame, 0.0)
+    latencies, faces, stages = [], [], {}
+    for r in range(rounds):
+        for i, frame in enumerate(frames):
+            start = time.perf_counter()
+            result = pipeline(frame, r * len(frames) + i / 30)
+            latencies.append(time.perf_counter() - start)
+            faces.append(len(result.faces))
+            for stage, ms in result.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+    return {'fps': len(latencies) / sum(latencies),
+            'latency_ms_p50': 1e3 * float(np.percentile(latencies, 50)),
+            'latency_ms_p95': 1e3 * float(np.percentile(latencies, 95)),
+            'faces_mean': float(np.mean(faces)),
+            'stages_ms': {s: float(np.mean(v)) for s, v in stages.items()}}
+
+
+def node_run(frames, rate):
+    """Run vision_node as its own process at `rate` fps: peak RSS and stamp-to-faces latency."""
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
+               ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
+    os.environ.update(env)
+    node = subprocess.Popen([sys.executable, '-c', 'from av_emotion_vision.node import main; main()',
+                             '--ros-args', '-r', '__ns:=/bench', '-p', 'publish_annotated:=false'],
+                            env=env)
+    graph = Graph()
+    try:
+        player = graph.node('bench_player')
+        publisher = player.create_publisher(Image, '/bench/image', 10)
+        received = {}
+        player.create_subscription(
+            FaceArray, '/bench/faces',
+            lambda m: received.setdefault((m.header.stamp.sec, m.header.stamp.nanosec),
+                                          time.time()), 10)
+        if not wait_for(lambda: publisher.get_subscription_count(), timeout=60):
+            raise RuntimeError('vision_node did not start')
+        sent = {}
+        start = time.time()
+        for i, frame in enumerate(np.concatenate([frames] * 3)):
+            msg = Image(**bgr_fields(frame))
+            now = time.time()
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(int(now * 1e9), 10**9)
+            sent[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = now
+            publisher.publish(msg)
+            time.sleep(max(0.0, start + (i + 1) / rate - time.time()))
+        wait_for(lambda: False, timeout=1.0)
+        with open(f'/proc/{node.pid}/status') as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith('VmHWM'))
+        latencies = [received[k] - sent[k] for k in received if k in sent]
+        return {'rss_mb': rss / 1024, 'input_fps': rate,
+                'frames_answered': f'{len(latencies)}/{len(sent)}',
+                'latency_ms_p95': 1e3 * float(np.percentile(latencies, 95))}
+    finally:
+        graph.close()
+        node.terminate()
+        node.wait(timeout=10)
+
+
+def peer(python, frames):
+    """The `fer` library's two detectors on the same frames, each in a fresh process."""
+    script = Path(__file__).with_name('peer_fer.py')
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / 'frames.npz'
+        np.savez(path, **frames)
+        results = {}
+        for config in ('default', 'mtcnn'):
+            out = subprocess.run([python, str(script), str(path), config], check=True,
+                                 capture_output=True, text=True)
+            results[config] = json.loads(out.stdout.strip().splitlines()[-1])
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--json', type=Path, default=Path('bench/results.json'))
+    parser.add_argument('--frames', type=int, default=60)
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--peer-python', default='.venv-peer/bin/python',
+                        help='Python with `fer` installed (make bench sets it up)')
+    args = parser.parse_args(argv)
+
+    media = sample_media()
+    frames = {'1face': one_face_frames(media['video'], args.frames),
+              '3faces': three_face_frames(media['multi_face'], args.frames)}
+    results = {'machine': {'cpus': os.cpu_count(), 'processor': platform.processor(),
+                           'python': platform.python_version()}}
+    pipeline = VisionPipeline()
+    core = {name: time_core(pipeline, batch, args.rounds) for name, batch in frames.items()}
+    node = node_run(frames['1face'], rate=30)
+    results['vision'] = {'fps_1face': core['1face']['fps'], 'fps_3faces': core['3faces']['fps'],
+                         'latency_ms_p95': core['1face']['latency_ms_p95'],
+                         'latency_ms_p95_3faces': core['3faces']['latency_ms_p95'],
+                         'rss_mb': node['rss_mb'], 'core': core, 'node': node,
+                         'threads': pipeline.params['threads']}
+    if Path(args.peer_python).exists():
+        fer = peer(args.peer_python, frames)
+        best = max(fer, key=lambda c: fer[c]['1face']['fps'])
+        results['peer_fer'] = {'fps_1face': fer[best]['1face']['fps'],
+                               'fps_3faces': fer[best]['3faces']['fps'],
+                               'config': best, 'runs': fer}
+        results['speedup_vs_fer'] = results['vision']['fps_1face'] / fer[best]['1face']['fps']
+    else:
+        print(f'{args.peer_python} not found: fer comparison skipped (make bench sets it up)')
+
+    print_table(results)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1))
+    print(f'wrote {args.json}')
+
+
+def print_table(results):
+    v = results['vision']
+    rows = [('av_emotion 1 face', v['core']['1face']), ('av_emotion 3 faces', v['core']['3faces'])]
+    for config, run in results.get('peer_fer', {}).get('runs', {}).items():
+        rows += [(f'fer {config} 1 face', run['1face']), (f'fer {config} 3 faces', run['3faces'])]
+    print(f"{'640x480':<24}{'fps':>8}{'p95 ms':>9}{'faces':>7}  stages (ms)")
+    for name, r in rows:
+        stages = ' '.join(f'{k} {ms:.1f}' for k, ms in r.get('stages_ms', {}).items())
+        print(f"{name:<24}{r['fps']:8.1f}{r['latency_ms_p95']:9.1f}{r['faces_mean']:7.2f}  {stages}")
+    node = v['node']
+    print(f"vision_node: RSS {v['rss_mb']:.0f} MB, stamp->faces p95 {node['latency_ms_p95']:.1f} ms "
+          f"at {node['input_fps']} fps input, answered {node['frames_answered']}")
+    if 'speedup_vs_fer' in results:
+        print(f"speed-up vs fer ({results['peer_fer']['config']}): "
+              f"{results['speedup_vs_fer']:.1f}x")
+
+
+if __name__ == '__main__':
+    main()

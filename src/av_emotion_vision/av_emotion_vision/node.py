@@ -1,0 +1,182 @@
+"""vision_node: camera images in, faces with expression probabilities out."""
+import time
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.time import Time
+from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
+
+from av_emotion.config import defaults
+from av_emotion.taxonomy import LABELS, valence_arousal
+from av_emotion_msgs.msg import Emotion, Face, FaceArray
+from av_emotion_vision.draw import annotate
+from av_emotion_vision.image import bgr_fields, compressed_to_bgr, image_to_bgr
+from av_emotion_vision.pipeline import VisionPipeline
+
+# Parameters that may change while running; the others need a restart.
+LIVE = {'publish_annotated', 'detection.score_threshold', 'detection.min_face_size',
+        'detection.max_faces'}
+TRANSPORTS = ('raw', 'compressed')
+# Newest frame only: a frame that waits behind a slow one is stale by the time it is seen.
+CAMERA_QOS = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability,
+                        durability=qos_profile_sensor_data.durability)
+
+
+def emotion_msg(header, probabilities, reliability):
+    valence, arousal = valence_arousal(probabilities)
+    top = int(np.argmax(probabilities))
+    return Emotion(header=header, labels=list(LABELS), probabilities=probabilities.tolist(),
+                   label=LABELS[top], valence=float(valence), arousal=float(arousal),
+                   confidence=float(probabilities[top] * reliability))
+
+
+def face_array_msg(header, image_shape, faces):
+    msg = FaceArray(header=header, image_height=image_shape[0], image_width=image_shape[1])
+    for face in faces:
+        x, y, w, h = (int(round(v)) for v in face.box)
+        x0, y0 = max(0, x), max(0, y)
+        roi = RegionOfInterest(x_offset=x0, y_offset=y0,
+                               width=max(0, min(x + w, image_shape[1]) - x0),
+                               height=max(0, min(y + h, image_shape[0]) - y0))
+        msg.faces.append(Face(id=face.id, roi=roi, detection_score=float(face.score),
+                              emotion=emotion_msg(header, face.probabilities, face.score)))
+    return msg
+
+
+class VisionNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('vision_node', **kwargs)
+        for name, value in defaults('vision').items():
+            self.declare_parameter(name, value, ParameterDescriptor(read_only=name not in LIVE))
+        params = {name: self.get_parameter(name).value for name in defaults('vision')}
+        if params['image_transport'] not in TRANSPORTS:
+            raise ValueError(f"image_transport must be one of {TRANSPORTS}, "
+                             f"got {params['image_transport']!r}")
+        self.pipeline = VisionPipeline(**params)
+        self.publish_annotated = params['publish_annotated']
+        self.add_on_set_parameters_callback(self.on_parameters)
+
+        self.faces_pub = self.create_publisher(FaceArray, 'faces', 10)
+        self.annotated_pub = self.create_publisher(Image, 'image_annotated', 1)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 1)
+        if params['image_transport'] == 'compressed':
+            self.create_subscription(CompressedImage, 'image/compressed', self.on_compressed,
+                                     CAMERA_QOS)
+        else:
+            self.create_subscription(Image, 'image', self.on_image, CAMERA_QOS)
+        self.create_timer(params['diagnostics_period'], self.publish_diagnostics)
+
+        self.latencies_ms, self.ages_ms, self.stage_ms = [], [], {}
+        # bad: dropped images by error kind since start; bad_recent: in this diagnostics period.
+        self.frames, self.faces_seen, self.bad, self.bad_recent = 0, 0, {}, 0
+        self.window_start = time.monotonic()
+        self.get_logger().info(
+            f"listening on {self.resolve_topic_name('image')} ({params['image_transport']}), "
+            f"model {params['expression.model']}")
+
+    def on_parameters(self, parameters):
+        for p in parameters:
+            if p.name not in LIVE:
+                return SetParametersResult(successful=False, reason=f'{p.name} is read-only')
+            valid = {'publish_annotated': isinstance(p.value, bool),
+                     'detection.score_threshold': isinstance(p.value, float) and 0 <= p.value <= 1,
+                     'detection.min_face_size': isinstance(p.value, int) and p.value >= 0,
+                     'detection.max_faces': isinstance(p.value, int) and p.value >= 1}[p.name]
+            if not valid:
+                return SetParametersResult(successful=False,
+                                           reason=f'{p.name}: invalid value {p.value!r}')
+        for p in parameters:
+            if p.name == 'publish_annotated':
+                self.publish_annotated = p.value
+            else:
+                setattr(self.pipeline.detector, p.name.split('.')[1], p.value)
+        return SetParametersResult(successful=True)
+
+    def on_image(self, msg):
+        self.process(msg, lambda: image_to_bgr(msg))
+
+    def on_compressed(self, msg):
+        self.process(msg, lambda: compressed_to_bgr(msg))
+
+    def process(self, msg, convert):
+        started = time.perf_counter()
+        try:
+            bgr = convert()
+            frame = self.pipeline(bgr, Time.from_msg(msg.header.stamp).nanoseconds * 1e-9)
+        except Exception as error:  # noqa: BLE001 - any bad frame is dropped, never fatal
+            self.reject(msg, error)
+            return
+        self.faces_pub.publish(face_array_msg(msg.header, bgr.shape, frame.faces))
+        if self.publish_annotated and self.annotated_pub.get_subscription_count():
+            self.annotated_pub.publish(
+                Image(header=msg.header, **bgr_fields(annotate(bgr, frame.faces))))
+        self.frames += 1
+        self.faces_seen = len(frame.faces)
+        self.latencies_ms.append(1e3 * (time.perf_counter() - started))
+        now = self.get_clock().now()
+        self.ages_ms.append((now - Time.from_msg(msg.header.stamp, clock_type=now.clock_type))
+                            .nanoseconds * 1e-6)
+        for stage, ms in frame.timings_ms.items():
+            self.stage_ms.setdefault(stage, []).append(ms)
+
+    def reject(self, msg, error):
+        kind = type(error).__name__
+        if kind not in self.bad:
+            encoding = getattr(msg, 'encoding', None) or getattr(msg, 'format', '?')
+            self.get_logger().warning(
+                f'dropping bad image ({encoding}, {getattr(msg, "width", "?")}x'
+                f'{getattr(msg, "height", "?")}): {kind}: {error}; further {kind} errors '
+                'are counted in /diagnostics')
+        self.bad[kind] = self.bad.get(kind, 0) + 1
+        self.bad_recent += 1
+
+    def publish_diagnostics(self):
+        elapsed = time.monotonic() - self.window_start
+        fps = self.frames / elapsed if elapsed > 0 else 0.0
+        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: vision',
+                                  hardware_id='camera')
+        if self.bad_recent:
+            status.level = DiagnosticStatus.WARN
+            status.message = f'{self.bad_recent} bad images dropped'
+        elif not self.frames:
+            status.level, status.message = DiagnosticStatus.WARN, 'no images received'
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = f'{fps:.1f} fps, {self.faces_seen} faces'
+        values = {'fps': fps, 'faces': self.faces_seen, 'frames': self.frames,
+                  'bad_images': sum(self.bad.values())}
+        if self.latencies_ms:
+            values['latency_ms_mean'] = float(np.mean(self.latencies_ms))
+            values['latency_ms_p95'] = float(np.percentile(self.latencies_ms, 95))
+            values['stamp_age_ms_p95'] = float(np.percentile(self.ages_ms, 95))
+            values.update({f'{stage}_ms_mean': float(np.mean(ms))
+                           for stage, ms in self.stage_ms.items()})
+        values.update({f'bad_{kind}': count for kind, count in self.bad.items()})
+        status.values = [KeyValue(key=k, value=f'{v:.2f}' if isinstance(v, float) else str(v))
+                         for k, v in values.items()]
+        diagnostics = DiagnosticArray(status=[status])
+        diagnostics.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(diagnostics)
+        self.frames, self.latencies_ms, self.ages_ms, self.stage_ms = 0, [], [], {}
+        self.bad_recent = 0
+        self.window_start = time.monotonic()
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = VisionNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()

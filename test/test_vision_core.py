@@ -1,0 +1,94 @@
+"""The ROS-free vision core on real photos, FER-2013 faces and a real video."""
+import cv2
+import numpy as np
+import pytest
+
+from av_emotion.taxonomy import LABELS
+from av_emotion_vision.expression import ExpressionClassifier
+from av_emotion_vision.pipeline import VisionPipeline
+from av_emotion_vision.tracker import FaceTracker
+
+
+@pytest.fixture(scope='module')
+def pipeline():
+    return VisionPipeline()
+
+
+def read(path):
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return image
+
+
+@pytest.mark.parametrize('name, count', [
+    ('multi_face.jpg', 5), ('single_face.jpg', 1), ('happy_0-f15-hao-ph.jpg', 1),
+    ('angry_15-f13-anc-ph.jpg', 1), ('surprised_0-f1-su-ph.jpg', 1),
+    ('disgusted_45-m7-di-ph.jpg', 1)])
+def test_face_count(pipeline, data, name, count):
+    frame = pipeline(read(data / 'faces' / 'photos' / name), stamp=0.0)
+    assert len(frame.faces) == count
+    for face in frame.faces:
+        assert face.score >= 0.8 and face.box[2] >= 24 and face.box[3] >= 24
+        assert face.probabilities.shape == (7,)
+        assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+def test_max_faces_and_min_size_limit_detections(data):
+    image = read(data / 'faces' / 'photos' / 'multi_face.jpg')
+    assert len(VisionPipeline(**{'detection.max_faces': 2})(image, 0.0).faces) == 2
+    assert VisionPipeline(**{'detection.min_face_size': 400})(image, 0.0).faces == []
+
+
+@pytest.mark.parametrize('label', ['happy', 'surprised'])
+def test_posed_photo_expression(pipeline, data, label):
+    path, = (data / 'faces' / 'photos').glob(f'{label}_*.jpg')
+    face, = pipeline(read(path), 0.0).faces
+    assert LABELS[int(np.argmax(face.probabilities))] == label
+
+
+def test_fer2013_samples_well_above_chance(pipeline, data):
+    crops, truth = [], []
+    for folder in sorted((data / 'faces' / 'fer2013').iterdir()):
+        for path in sorted(folder.glob('*.jpg')):
+            crops.append(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE))
+            truth.append(folder.name)
+    predicted = [LABELS[i] for i in pipeline.classifier.classify(crops).argmax(axis=1)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, truth)])
+    assert len(truth) == 35
+    assert accuracy >= 0.5, f'{accuracy:.2f} on 35 FER-2013 faces (chance 0.14)'
+
+
+def test_ids_stay_stable_over_a_video(pipeline, data):
+    capture = cv2.VideoCapture(str(data / 'video' / 'WolfgangLanger_Pexels.mp4'))
+    ids = []
+    for index in range(0, 120):
+        ok, frame = capture.read()
+        assert ok
+        if index % 4 == 0:
+            faces = pipeline(frame, stamp=index / 24).faces
+            ids += [f.id for f in faces]
+    assert len(ids) >= 25, 'the face should be found in most frames'
+    assert len(set(ids)) == 1
+
+
+def test_tracker_timeout_and_new_faces():
+    tracker = FaceTracker(iou_threshold=0.3, timeout=1.0)
+    a, b = [10, 10, 50, 50], [200, 10, 50, 50]
+    first = tracker.update([a, b], 0.0)
+    assert tracker.update([[12, 11, 50, 50], b], 0.1) == first
+    assert tracker.update([b], 0.5) == [first[1]]
+    later = tracker.update([a], 2.0)  # a not seen for 1.9 s: a new track
+    assert later[0] not in first
+
+
+def test_bad_images_raise_clear_errors(pipeline):
+    with pytest.raises(ValueError, match='non-empty BGR'):
+        pipeline(np.zeros((0, 0, 3), np.uint8), 0.0)
+    with pytest.raises(ValueError, match='BGR'):
+        pipeline(np.zeros((10, 10), np.uint8), 0.0)
+    assert pipeline(np.zeros((480, 640, 3), np.uint8), 0.0).faces == []
+
+
+def test_missing_model_file_is_named():
+    with pytest.raises(FileNotFoundError, match='no_such_model.onnx'):
+        ExpressionClassifier('/nonexistent/no_such_model.onnx')

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build .venv/: ROS 2 from PyPI wheels, our messages built with cmake, the av_emotion
+# packages installed editable. Safe to run again; `make setup` calls it when inputs change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+# System tools the message build needs (Debian/Ubuntu); installed only when missing.
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v g++ >/dev/null || missing+=(g++)
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+"$PYTHON" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || missing+=(python3-dev)
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]} with apt-get"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${pip[@]}" -r requirements-ros.txt -r requirements.txt
+"${pip[@]}" --no-deps -r requirements-nodeps.txt
+
+msgs=(src/av_emotion_msgs)
+# audio_common_msgs comes with ROS; here (and in CI) we build its public interface ourselves.
+.venv/bin/python -c 'import audio_common_msgs.msg' 2>/dev/null || msgs+=(test/msgs/audio_common_msgs)
+.venv/bin/python tools/build_msgs.py "${msgs[@]}"
+
+"${pip[@]}" --no-deps --no-build-isolation \
+  -e src/av_emotion -e src/av_emotion_vision -e src/av_emotion_audio -e src/av_emotion_fusion \
+  -e src/av_emotion_bringup
+.venv/bin/python -c 'import rclpy, av_emotion_msgs.msg, av_emotion_vision.pipeline'
+echo "setup: .venv ready"
