@@ -112,7 +112,7 @@ def plot_timeline(per_face, path, title):
         right = ax.twinx()
         right.set_ylim(-1, 1)
         right.set_ylabel('valence / arousal')
-        ax.legend(loc='upper left', bbox_to_anchor=(1.08, 1), fontsize=8)
+        ax.legend(loc='upper left', bbox_to_anchor=(1.12, 1), fontsize=8)
     axes[-1, 0].set_xlabel('time (s)')
     axes[0, 0].set_title(title)
     fig.tight_layout()

@@ -42,7 +42,10 @@ def evaluate_vision(args):
     from av_emotion_vision.pipeline import VisionPipeline
 
     root = args.data
-    if any((root / split).is_dir() for split in FER_SPLITS):
+    splits = [split for split in FER_SPLITS if (root / split).is_dir()]
+    if splits:
+        if args.split not in splits:
+            sys.exit(f'{root} has FER-2013 splits {splits}, not {args.split} (see --split)')
         root = root / args.split
         print(f'FER-2013 layout: evaluating {root}')
     items = labelled_files(root, IMAGE_SUFFIXES)

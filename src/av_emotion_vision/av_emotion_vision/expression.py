@@ -41,16 +41,21 @@ class ExpressionClassifier:
         pad = max(0, -x0, -y0, x1 - grey.shape[1], y1 - grey.shape[0])
         if pad:
             grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        patch = grey[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
-        return cv2.resize(patch, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        return self.resize(grey[y0 + pad:y1 + pad, x0 + pad:x1 + pad])
+
+    def resize(self, patch):
+        if patch.shape == (self.size, self.size):
+            return patch
+        # Area averaging suits shrinking only; enlarging small crops needs interpolation.
+        shrink = patch.shape[0] > self.size
+        return cv2.resize(patch, (self.size, self.size),
+                          interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
     def classify(self, crops):
         """REP-155 probabilities, shape (n, 7), of grey face crops of any size."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        batch = np.stack([c if c.shape == (self.size, self.size) else
-                          cv2.resize(c, (self.size, self.size), interpolation=cv2.INTER_AREA)
-                          for c in crops]).astype(np.float32)[:, None]
+        batch = np.stack([self.resize(c) for c in crops]).astype(np.float32)[:, None]
         return to_rep155(self.session.run(None, {self.input_name: batch})[0], self.labels)
 
     def __call__(self, grey, boxes):
