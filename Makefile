@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.setup-done
+PEER := $(VENV)-peer
 SETUP_INPUTS := tools/setup.sh tools/build_msgs.py requirements*.txt \
 	$(wildcard src/*/setup.py src/*/package.xml src/av_emotion_msgs/msg/*.msg \
 	test/msgs/*/msg/*.msg)
@@ -20,8 +21,15 @@ test: setup
 demo: setup
 	$(VENV)/bin/av-emotion-demo
 
-bench: setup
-	$(VENV)/bin/av-emotion-bench --json bench/results.json
+# The `fer` library, compared side by side in `make bench` (TensorFlow and PyTorch: ~6 GB).
+$(PEER)/.setup-done: requirements-peer.txt requirements-peer-nodeps.txt
+	[ -x $(PEER)/bin/python ] || $(PYTHON) -m venv $(PEER)
+	$(PEER)/bin/python -m pip install -q -r requirements-peer.txt
+	$(PEER)/bin/python -m pip install -q --no-deps -r requirements-peer-nodeps.txt
+	touch $@
+
+bench: setup $(PEER)/.setup-done
+	$(VENV)/bin/av-emotion-bench --json bench/results.json --peer-python $(PEER)/bin/python
 
 clean:
-	rm -rf $(VENV) $(VENV)-peer build .cache
+	rm -rf $(VENV) $(PEER) build demo-output

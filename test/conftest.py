@@ -12,6 +12,8 @@ import pytest
 
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1))
+# The environment is an ament prefix (messages are registered there), as a sourced workspace.
+os.environ.setdefault('AMENT_PREFIX_PATH', sys.prefix)
 
 HERE = Path(__file__).parent
 # Modules that every ROS machine has and PyPI does not: replaced by test/doubles only

@@ -1,0 +1,17 @@
+"""Test double of launch_ros.actions (see the package docstring)."""
+
+
+class Node:
+    def __init__(self, *, executable, package=None, name=None, namespace=None,
+                 parameters=None, remappings=None, output='log', arguments=None, **kwargs):
+        self.__package = package
+        self.__executable = executable
+        self.__name = name
+        self.__namespace = namespace
+        self.__parameters = parameters
+        self.__remappings = remappings
+        self.__arguments = arguments
+
+    node_package = property(lambda self: self.__package)
+    node_executable = property(lambda self: self.__executable)
+    node_name = property(lambda self: self.__name)

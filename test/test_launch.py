@@ -1,0 +1,37 @@
+"""launch/vision.launch.py starts the vision node as documented.
+
+Runs against the real launch/launch_ros on a ROS machine, test doubles elsewhere.
+"""
+import importlib.util
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from launch import LaunchContext
+from launch.utilities import perform_substitutions
+from launch_ros.actions import Node
+
+LAUNCH = Path(__file__).parent.parent / 'launch'
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name.split('.')[0], LAUNCH / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate_launch_description()
+
+
+def test_vision_launch_arguments_and_node():
+    description = load('vision.launch.py')
+    arguments = {a.name: a for a in description.get_launch_arguments()}
+    assert set(arguments) == {'namespace', 'image', 'image_transport', 'config', 'use_sim_time'}
+    context = LaunchContext()
+    for name, argument in arguments.items():
+        context.launch_configurations[name] = perform_substitutions(
+            context, argument.default_value)
+    assert context.launch_configurations['config'].endswith('av_emotion/config/vision.yaml')
+    assert context.launch_configurations['image'] == '/camera/image_raw'
+
+    node, = [e for e in description.entities if isinstance(e, Node)]
+    assert (node.node_package, node.node_executable) == ('av_emotion_vision', 'vision_node')
+    scripts = {e.name: e.value for e in entry_points(group='console_scripts')}
+    assert scripts['vision_node'] == 'av_emotion_vision.node:main'
