@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -134,7 +135,8 @@ def test_diagnostics_report_rate_and_latency(probe, video):
 
 def test_parameters_are_validated(graph):
     node = next(n for n in graph.nodes if isinstance(n, VisionNode))
-    assert not node.set_parameters([Parameter('threads', value=4)])[0].successful
+    assert not node.set_parameters([Parameter('threads', value=4)])[0].successful  # read-only
+    assert not node.set_parameters([Parameter('detection.max_faces', value='3')])[0].successful
     assert not node.set_parameters(
         [Parameter('detection.score_threshold', value=1.5)])[0].successful
     assert node.set_parameters([Parameter('detection.score_threshold', value=0.9)])[0].successful
@@ -161,3 +163,9 @@ def test_bad_transport_parameter_is_a_clear_error(graph):
     with pytest.raises(ValueError, match='image_transport'):
         VisionNode(context=graph.context, namespace='bad', parameter_overrides=[
             Parameter('image_transport', value='carrier_pigeon')])
+
+
+def test_out_of_range_start_value_is_a_clear_error(graph):
+    with pytest.raises(InvalidParameterValueException, match='detection.max_faces'):
+        VisionNode(context=graph.context, namespace='bad', parameter_overrides=[
+            Parameter('detection.max_faces', value=0)])

@@ -4,7 +4,8 @@ import time
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -22,9 +23,26 @@ from av_emotion_vision.pipeline import VisionPipeline
 LIVE = {'publish_annotated', 'detection.score_threshold', 'detection.min_face_size',
         'detection.max_faces'}
 TRANSPORTS = ('raw', 'compressed')
+# Valid ranges, enforced by rclpy both at start and on every change.
+RANGES = {'threads': (1, 16), 'detection.score_threshold': (0.0, 1.0),
+          'detection.nms_threshold': (0.0, 1.0), 'detection.width': (32, 4096),
+          'detection.min_face_size': (0, 4096), 'detection.max_faces': (1, 100),
+          'expression.margin': (0.0, 1.0), 'tracking.iou_threshold': (0.0, 1.0),
+          'tracking.timeout': (0.0, 60.0), 'diagnostics_period': (0.1, 60.0)}
 # Newest frame only: a frame that waits behind a slow one is stale by the time it is seen.
 CAMERA_QOS = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability,
                         durability=qos_profile_sensor_data.durability)
+
+
+def descriptor(name, value):
+    result = ParameterDescriptor(read_only=name not in LIVE)
+    if name in RANGES:
+        low, high = RANGES[name]
+        if isinstance(value, float):
+            result.floating_point_range = [FloatingPointRange(from_value=low, to_value=high)]
+        else:
+            result.integer_range = [IntegerRange(from_value=low, to_value=high, step=1)]
+    return result
 
 
 def emotion_msg(header, probabilities, reliability):
@@ -52,7 +70,7 @@ class VisionNode(Node):
     def __init__(self, **kwargs):
         super().__init__('vision_node', **kwargs)
         for name, value in defaults('vision').items():
-            self.declare_parameter(name, value, ParameterDescriptor(read_only=name not in LIVE))
+            self.declare_parameter(name, value, descriptor(name, value))
         params = {name: self.get_parameter(name).value for name in defaults('vision')}
         if params['image_transport'] not in TRANSPORTS:
             raise ValueError(f"image_transport must be one of {TRANSPORTS}, "
@@ -80,16 +98,7 @@ class VisionNode(Node):
             f"model {params['expression.model']}")
 
     def on_parameters(self, parameters):
-        for p in parameters:
-            if p.name not in LIVE:
-                return SetParametersResult(successful=False, reason=f'{p.name} is read-only')
-            valid = {'publish_annotated': isinstance(p.value, bool),
-                     'detection.score_threshold': isinstance(p.value, float) and 0 <= p.value <= 1,
-                     'detection.min_face_size': isinstance(p.value, int) and p.value >= 0,
-                     'detection.max_faces': isinstance(p.value, int) and p.value >= 1}[p.name]
-            if not valid:
-                return SetParametersResult(successful=False,
-                                           reason=f'{p.name}: invalid value {p.value!r}')
+        # rclpy has checked type, range and read-only against the descriptors already.
         for p in parameters:
             if p.name == 'publish_annotated':
                 self.publish_annotated = p.value
