@@ -1,18 +1,9 @@
 """Facial-expression classification of face crops with an ONNX model."""
-from importlib.resources import files
-from pathlib import Path
-
 import cv2
 import numpy as np
 
-from av_emotion.runtime import session
+from av_emotion.runtime import class_labels, packaged_model, session
 from av_emotion.taxonomy import to_rep155
-
-
-def model_path(name):
-    """A model shipped in this package's models/ folder, or a path as given."""
-    path = Path(name)
-    return path if path.is_absolute() else Path(str(files('av_emotion_vision') / 'models' / name))
 
 
 class ExpressionClassifier:
@@ -23,11 +14,8 @@ class ExpressionClassifier:
 
     def __init__(self, model, margin=0.1, threads=1):
         self.margin = margin
-        self.session = session(str(model_path(model)), threads)
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if 'labels' not in meta:
-            raise ValueError(f'{model}: ONNX metadata has no "labels" entry naming the classes')
-        self.labels = meta['labels'].split(',')
+        self.session = session(str(packaged_model('av_emotion_vision', model)), threads)
+        self.labels = class_labels(self.session, model)
         face = self.session.get_inputs()[0]
         self.input_name, self.size = face.name, face.shape[-1]
 
