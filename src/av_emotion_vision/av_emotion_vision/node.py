@@ -2,19 +2,15 @@
 import time
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
-from rclpy.executors import ExternalShutdownException
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 
-from av_emotion.config import defaults
-from av_emotion.taxonomy import LABELS, valence_arousal
-from av_emotion_msgs.msg import Emotion, Face, FaceArray
+from av_emotion.ros import declare_parameters, emotion_msg, run
+from av_emotion_msgs.msg import Face, FaceArray
 from av_emotion_vision.draw import annotate
 from av_emotion_vision.image import bgr_fields, compressed_to_bgr, image_to_bgr
 from av_emotion_vision.pipeline import VisionPipeline
@@ -34,25 +30,6 @@ CAMERA_QOS = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability
                         durability=qos_profile_sensor_data.durability)
 
 
-def descriptor(name, value):
-    result = ParameterDescriptor(read_only=name not in LIVE)
-    if name in RANGES:
-        low, high = RANGES[name]
-        if isinstance(value, float):
-            result.floating_point_range = [FloatingPointRange(from_value=low, to_value=high)]
-        else:
-            result.integer_range = [IntegerRange(from_value=low, to_value=high, step=1)]
-    return result
-
-
-def emotion_msg(header, probabilities, reliability):
-    valence, arousal = valence_arousal(probabilities)
-    top = int(np.argmax(probabilities))
-    return Emotion(header=header, labels=list(LABELS), probabilities=probabilities.tolist(),
-                   label=LABELS[top], valence=float(valence), arousal=float(arousal),
-                   confidence=float(probabilities[top] * reliability))
-
-
 def face_array_msg(header, image_shape, faces):
     msg = FaceArray(header=header, image_height=image_shape[0], image_width=image_shape[1])
     for face in faces:
@@ -69,9 +46,7 @@ def face_array_msg(header, image_shape, faces):
 class VisionNode(Node):
     def __init__(self, **kwargs):
         super().__init__('vision_node', **kwargs)
-        for name, value in defaults('vision').items():
-            self.declare_parameter(name, value, descriptor(name, value))
-        params = {name: self.get_parameter(name).value for name in defaults('vision')}
+        params = declare_parameters(self, 'vision', RANGES, LIVE)
         if params['image_transport'] not in TRANSPORTS:
             raise ValueError(f"image_transport must be one of {TRANSPORTS}, "
                              f"got {params['image_transport']!r}")
@@ -177,15 +152,4 @@ class VisionNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = VisionNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+    run(VisionNode, args)

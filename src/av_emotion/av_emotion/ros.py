@@ -1,0 +1,67 @@
+"""What every av_emotion node does alike: parameters from config/, start-up and shutdown.
+
+The only module of this package that imports ROS; the cores never import it.
+"""
+import numpy as np
+import rclpy
+from builtin_interfaces.msg import Time
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+
+from av_emotion.config import defaults
+from av_emotion.taxonomy import LABELS, valence_arousal
+from av_emotion_msgs.msg import Emotion
+
+
+def declare_parameters(node, config, ranges, live=()):
+    """Declare every parameter of config/<config>.yaml on `node`; returns their values.
+
+    ranges: name -> (low, high), enforced by rclpy at start and on every change.
+    live: names that may change while running; the others are read-only.
+    """
+    names = defaults(config)
+    for name, value in names.items():
+        descriptor = ParameterDescriptor(read_only=name not in live)
+        if name in ranges:
+            low, high = ranges[name]
+            if isinstance(value, float):
+                descriptor.floating_point_range = [FloatingPointRange(from_value=low,
+                                                                      to_value=high)]
+            else:
+                descriptor.integer_range = [IntegerRange(from_value=low, to_value=high, step=1)]
+        node.declare_parameter(name, value, descriptor)
+    return {name: node.get_parameter(name).value for name in names}
+
+
+def emotion_msg(header, probabilities=None, reliability=1.0):
+    """Emotion message of REP-155 probabilities; no probabilities: an empty estimate."""
+    msg = Emotion(header=header, labels=list(LABELS))
+    if probabilities is not None:
+        valence, arousal = valence_arousal(probabilities)
+        top = int(np.argmax(probabilities))
+        msg.probabilities = [float(p) for p in probabilities]
+        msg.label = LABELS[top]
+        msg.valence, msg.arousal = float(valence), float(arousal)
+        msg.confidence = float(probabilities[top] * reliability)
+    return msg
+
+
+def to_time(seconds):
+    nanoseconds = int(round(seconds * 1e9))
+    return Time(sec=nanoseconds // 10**9, nanosec=nanoseconds % 10**9)
+
+
+def run(node_class, args=None):
+    """Console-script body: spin one node until Ctrl-C or shutdown."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = node_class()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
