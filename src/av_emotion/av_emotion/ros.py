@@ -2,10 +2,13 @@
 
 The only module of this package that imports ROS; the cores never import it.
 """
+import sys
+
 import numpy as np
 import rclpy
 from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 
 from av_emotion.config import defaults
@@ -52,11 +55,19 @@ def to_time(seconds):
 
 
 def run(node_class, args=None):
-    """Console-script body: spin one node until Ctrl-C or shutdown."""
+    """Console-script body: spin one node until Ctrl-C or shutdown.
+
+    A node that cannot start (bad parameter, missing model file, no device) exits with
+    status 1 and one log line saying why.
+    """
     rclpy.init(args=args)
     node = None
     try:
-        node = node_class()
+        try:
+            node = node_class()
+        except (ParameterException, ValueError, RuntimeError, OSError) as error:
+            rclpy.logging.get_logger(node_class.__name__).fatal(f'cannot start: {error}')
+            sys.exit(1)
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
