@@ -1,0 +1,106 @@
+"""The ROS-free audio core on real RAVDESS speech clips."""
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from av_emotion_audio.buffer import AudioBuffer
+from av_emotion_audio.decode import AudioFormatError, check_info, decode
+from av_emotion_audio.features import analyse
+from av_emotion_audio.vad import VoiceActivity
+
+
+@pytest.fixture(scope='module')
+def clips(data):
+    paths = sorted((data / 'speech' / 'ravdess').glob('*/*.flac'))
+    assert len(paths) == 30
+    return {p: sf.read(str(p), dtype='float32')[0] for p in paths}
+
+
+@pytest.fixture(scope='module')
+def speech(clips):
+    return next(iter(clips.values()))  # 16 kHz, about 4 s, speech in the middle
+
+
+@pytest.mark.parametrize('sample_format, dtype, scale', [
+    ('S16LE', '<i2', 2 ** 15), ('S16BE', '>i2', 2 ** 15), ('S32LE', '<i4', 2 ** 31),
+    ('F32LE', '<f4', 1.0)])
+def test_decode_formats(speech, sample_format, dtype, scale):
+    top = scale if np.dtype(dtype).kind == 'f' else scale - 1
+    encoded = np.clip(speech * scale, -scale, top).astype(dtype).tobytes()
+    assert np.allclose(decode(encoded, sample_format, 1), speech, atol=1e-4)
+
+
+def test_decode_averages_channels(speech):
+    stereo = np.stack([speech, np.zeros_like(speech)], axis=1)
+    encoded = (stereo * 2 ** 15).astype('<i2').tobytes()
+    assert np.allclose(decode(encoded, 'S16LE', 2), speech / 2, atol=1e-4)
+
+
+def test_bad_audio_is_explained():
+    with pytest.raises(AudioFormatError, match='format:=wave'):
+        check_info('S16LE', 1, 16000, 'mp3')
+    with pytest.raises(AudioFormatError, match='sample_format'):
+        check_info('S24_3LE', 1, 16000, 'wave')
+    with pytest.raises(AudioFormatError, match='8000 Hz'):
+        check_info('S16LE', 1, 0, 'wave')
+    with pytest.raises(AudioFormatError, match='whole number'):
+        decode(b'\x00' * 7, 'S16LE', 2)
+    with pytest.raises(AudioFormatError, match='NaN'):
+        decode(np.array([0.1, np.nan], '<f4').tobytes(), 'F32LE', 1)
+
+
+def test_buffer_windows_follow_the_sample_clock(speech):
+    buffer = AudioBuffer(16000, window=2.0, hop=0.5)
+    windows = []
+    for i in range(0, len(speech), 1600):  # 0.1 s chunks with jittered stamps
+        jitter = 0.004 * np.sin(i)
+        windows += buffer.push(speech[i:i + 1600], 10.0 + i / 16000 + jitter)[0]
+    starts = [start for start, _ in windows]
+    assert starts == pytest.approx([10.0 + 0.5 * k for k in range(len(starts))], abs=1e-6)
+    assert all(len(w) == 32000 for _, w in windows)
+    assert np.array_equal(windows[1][1], speech[8000:40000])
+
+
+def test_buffer_gaps_restarts_and_late_chunks(speech):
+    buffer = AudioBuffer(16000, window=2.0, hop=0.5, tolerance=0.1, max_fill=1.0)
+    assert buffer.push(speech[:16000], 0.0)[1] is None
+    windows, event = buffer.push(speech[16000:32000], 1.5)  # 0.5 s missing: silence
+    assert event == 'gap' and len(windows) == 2
+    assert np.abs(windows[0][1][16000:24000]).max() == 0
+    assert buffer.push(speech[:1600], 0.2) == ([], 'late')
+    assert buffer.push(speech[:16000], 30.0)[1] == 'restart'
+    windows, _ = buffer.push(speech[16000:32000], 31.0)
+    assert windows[0][0] == pytest.approx(30.0)
+
+
+def test_features_are_plausible_on_real_speech(clips):
+    for path, samples in clips.items():
+        f = analyse(samples[8000:40000])
+        assert 70 < f.pitch_hz < 400, path.name
+        assert 0.2 < f.voiced_fraction <= 1
+        assert -80 < f.intensity_db < 0
+        assert 300 < f.spectral_centroid_hz < 4000
+        assert f.spectral_slope_db_per_khz < 0  # speech spectra fall with frequency
+        assert 0 < f.spectral_flatness < 0.5
+        assert f.mfcc.shape == (20,) and np.isfinite(f.model_input).all()
+
+
+def test_features_survive_resampling(clips):
+    """A 44.1 kHz round trip (another device's rate) barely moves the model's input."""
+    for samples in list(clips.values())[::5]:
+        window = samples[8000:40000]
+        copy = soxr.resample(soxr.resample(window, 16000, 44100), 44100, 16000)[:len(window)]
+        a, b = analyse(window).model_input, analyse(copy).model_input
+        assert np.abs(a - b).max() < 0.1 * a.std()
+
+
+def test_voice_activity(speech):
+    vad = VoiceActivity()
+    frames = vad.frame_probabilities(speech)
+    assert len(frames) == -(-len(speech) // 512)
+    middle = frames[len(frames) // 3: 2 * len(frames) // 3]
+    assert (middle > 0.5).mean() > 0.6
+    assert vad.frame_probabilities(np.zeros(32000, np.float32)).max() < 0.1
+    noise = np.random.default_rng(0).normal(0, 0.003, 32000).astype(np.float32)
+    assert vad.frame_probabilities(noise).max() < 0.5
