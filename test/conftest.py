@@ -52,3 +52,12 @@ def data():
     if not DATA.is_dir():
         pytest.fail(f'sample data not found at {DATA}; set AV_EMOTION_DATA')
     return DATA
+
+
+@pytest.fixture(scope='module')
+def graph():
+    """An in-process ROS graph on real rclpy, one per test module."""
+    from av_emotion_bringup.graph import Graph
+    graph = Graph()
+    yield graph
+    graph.close()

@@ -8,7 +8,7 @@ from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage, Image
 
-from av_emotion_bringup.graph import Graph, wait_for
+from av_emotion_bringup.graph import wait_for
 from av_emotion_msgs.msg import FaceArray
 from av_emotion_vision.node import VisionNode
 
@@ -47,13 +47,6 @@ def key(msg):
 
 def stamp(seconds):
     return Time(sec=int(seconds), nanosec=int(seconds % 1 * 1e9))
-
-
-@pytest.fixture(scope='module')
-def graph():
-    graph = Graph()
-    yield graph
-    graph.close()
 
 
 @pytest.fixture(scope='module')
