@@ -30,3 +30,11 @@ def test_fer2013_usage_layout_uses_the_requested_split(data, tmp_path):
     assert json.loads(out.read_text())['n'] == 35
     with pytest.raises(SystemExit):
         main(['vision', '--data', str(tmp_path), '--json', str(out)])  # PrivateTest: absent
+
+
+def test_audio_on_ravdess_samples(data, tmp_path):
+    out = tmp_path / 'audio.json'
+    main(['audio', '--data', str(data / 'speech' / 'ravdess'), '--json', str(out)])
+    result = json.loads(out.read_text())
+    assert result['n'] == 30 and result['unvoiced_clips'] == 0
+    assert result['accuracy'] >= 0.3, 'well above chance (1/7) on 30 clips of unseen actors'

@@ -35,3 +35,23 @@ def test_vision_launch_arguments_and_node():
     assert (node.node_package, node.node_executable) == ('av_emotion_vision', 'vision_node')
     scripts = {e.name: e.value for e in entry_points(group='console_scripts')}
     assert scripts['vision_node'] == 'av_emotion_vision.node:main'
+
+
+def test_audio_launch_capture_is_optional():
+    description = load('audio.launch.py')
+    arguments = {a.name: a for a in description.get_launch_arguments()}
+    assert {'namespace', 'audio', 'audio_info', 'capture', 'device', 'config',
+            'use_sim_time'} <= set(arguments)
+    context = LaunchContext()
+    for name, argument in arguments.items():
+        context.launch_configurations[name] = perform_substitutions(
+            context, argument.default_value)
+    nodes = {n.node_executable: n for n in description.entities if isinstance(n, Node)}
+    assert set(nodes) == {'audio_node', 'capture_node'}
+    assert nodes['audio_node'].condition is None
+    assert not nodes['capture_node'].condition.evaluate(context)
+    context.launch_configurations['capture'] = 'true'
+    assert nodes['capture_node'].condition.evaluate(context)
+    scripts = {e.name: e.value for e in entry_points(group='console_scripts')}
+    assert scripts['audio_node'] == 'av_emotion_audio.node:main'
+    assert scripts['capture_node'] == 'av_emotion_audio.capture:main'

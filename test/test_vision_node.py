@@ -152,10 +152,11 @@ def test_compressed_transport(graph, video):
     assert probe.send(msg) is not None
 
 
-def test_bad_transport_parameter_is_a_clear_error(graph):
-    with pytest.raises(ValueError, match='image_transport'):
+@pytest.mark.parametrize('name', ['image_transport', 'image_reliability'])
+def test_bad_choice_parameter_is_a_clear_error(graph, name):
+    with pytest.raises(ValueError, match=name):
         VisionNode(context=graph.context, namespace='bad', parameter_overrides=[
-            Parameter('image_transport', value='carrier_pigeon')])
+            Parameter(name, value='carrier_pigeon')])
 
 
 def test_out_of_range_start_value_is_a_clear_error(graph):

@@ -5,13 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-# System tools the message build needs (Debian/Ubuntu); installed only when missing.
+# System packages the build and the nodes need (Debian/Ubuntu); installed only when missing.
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 "$PYTHON" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
   || missing+=(python3-dev)
+# PortAudio, for the microphone capture node (sounddevice).
+"$PYTHON" -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("portaudio"))' \
+  || missing+=(libportaudio2)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

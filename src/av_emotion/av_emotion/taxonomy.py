@@ -46,7 +46,8 @@ def to_rep155(probabilities, labels):
     """Reorder a model's probabilities (columns named `labels`) to LABELS.
 
     Several source classes that map to one REP-155 class are summed; a REP-155 class
-    the model lacks gets probability 0. Works on one vector or a (n, classes) batch.
+    the model lacks gets probability 0. Rows are renormalised to sum to 1, which
+    quantised models only do to within their rounding. Works on a vector or a batch.
     """
     probabilities = np.asarray(probabilities, dtype=np.float32)
     matrix = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
@@ -55,7 +56,8 @@ def to_rep155(probabilities, labels):
         if target is None:
             raise ValueError(f'class {name!r} has no REP-155 name')
         matrix[row, LABELS.index(target)] = 1.0
-    return probabilities @ matrix
+    merged = probabilities @ matrix
+    return merged / np.maximum(merged.sum(axis=-1, keepdims=True), 1e-12)
 
 
 def valence_arousal(probabilities):

@@ -1,7 +1,8 @@
 """av-emotion-bench: speed and memory of av_emotion, and of the `fer` library on the same frames.
 
-Frames are 640x480: the sample video (one face) letterboxed, and a crop of the sample
-group photo holding three faces. Prints a table and writes JSON (bench/results.json).
+Vision frames are 640x480: the sample video (one face) letterboxed, and a crop of the sample
+group photo holding three faces. Audio is a real 4 s utterance, analysed hop by hop as the
+node does. Prints a table and writes JSON (bench/results.json).
 """
 import argparse
 import json
@@ -15,8 +16,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import soundfile as sf
 from sensor_msgs.msg import Image
 
+from av_emotion_audio.pipeline import AudioPipeline, clip_windows
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_bringup.media import sample_media
 from av_emotion_msgs.msg import FaceArray
@@ -72,13 +75,39 @@ def time_core(pipeline, frames, rounds):
             'stages_ms': {s: float(np.mean(v)) for s, v in stages.items()}}
 
 
+def time_audio(path, rounds):
+    """Real-time factor of the audio core: seconds of work per second of audio, per stage."""
+    samples, rate = sf.read(str(path), dtype='float32')
+    pipeline = AudioPipeline()
+    hop = pipeline.params['hop']
+    windows = [w for _, w in clip_windows(samples, rate, pipeline.params['window'], hop)]
+    stages = {}
+    for _ in range(rounds):
+        for window in windows:
+            # The classifier runs on voiced windows only; time it on every one here.
+            voice = pipeline.analyse(window, rate)
+            if not voice.voiced:
+                t0 = time.perf_counter()
+                pipeline.classifier(voice.features.model_input[None])
+                voice.timings_ms['emotion'] = 1e3 * (time.perf_counter() - t0)
+            for stage, ms in voice.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+    # One window is analysed per hop of new audio.
+    rtf = {stage: float(np.mean(ms)) / 1e3 / hop for stage, ms in stages.items()}
+    return {'rtf': sum(rtf.values()), 'rtf_stages': rtf, 'hop_s': hop,
+            'window_ms': sum(float(np.mean(ms)) for ms in stages.values()),
+            'sample_rate': rate, 'windows': len(windows) * rounds}
+
+
 def node_run(frames, rate):
     """Run vision_node as its own process at `rate` fps: peak RSS and stamp-to-faces latency."""
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
                ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
     os.environ.update(env)
     node = subprocess.Popen([sys.executable, '-c', 'from av_emotion_vision.node import main; main()',
-                             '--ros-args', '-r', '__ns:=/bench', '-p', 'publish_annotated:=false'],
+                             '--ros-args', '-r', '__ns:=/bench', '-p', 'publish_annotated:=false',
+                             # our publisher is reliable; see image_reliability in config/vision.yaml
+                             '-p', 'image_reliability:=reliable'],
                             env=env)
     graph = Graph()
     try:
@@ -149,6 +178,8 @@ def main(argv=None):
                          'latency_ms_p95_3faces': core['3faces']['latency_ms_p95'],
                          'rss_mb': node['rss_mb'], 'core': core, 'node': node,
                          'threads': pipeline.params['threads']}
+    audio = time_audio(media['speech'], args.rounds)
+    results['audio'] = {'rtf': audio['rtf'], **audio}
     if Path(args.peer_python).exists():
         fer = peer(args.peer_python, frames)
         best = max(fer, key=lambda c: fer[c]['1face']['fps'])
@@ -177,6 +208,9 @@ def print_table(results):
     node = v['node']
     print(f"vision_node: RSS {v['rss_mb']:.0f} MB, stamp->faces p95 {node['latency_ms_p95']:.1f} ms "
           f"at {node['input_fps']} fps input, answered {node['frames_answered']}")
+    a = results['audio']
+    print(f"audio core: RTF {a['rtf']:.4f} ({a['window_ms']:.1f} ms per {a['hop_s']} s hop; "
+          + ', '.join(f'{k} {v:.4f}' for k, v in a['rtf_stages'].items()) + ')')
     if 'speedup_vs_fer' in results:
         print(f"speed-up vs fer ({results['peer_fer']['config']}): "
               f"{results['speedup_vs_fer']:.1f}x")

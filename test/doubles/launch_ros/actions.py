@@ -2,16 +2,13 @@
 
 
 class Node:
-    def __init__(self, *, executable, package=None, name=None, namespace=None,
-                 parameters=None, remappings=None, output='log', arguments=None, **kwargs):
+    def __init__(self, *, executable, package=None, name=None, condition=None, **kwargs):
         self.__package = package
         self.__executable = executable
         self.__name = name
-        self.__namespace = namespace
-        self.__parameters = parameters
-        self.__remappings = remappings
-        self.__arguments = arguments
+        self.__condition = condition
 
     node_package = property(lambda self: self.__package)
     node_executable = property(lambda self: self.__executable)
     node_name = property(lambda self: self.__name)
+    condition = property(lambda self: self.__condition)

@@ -1,0 +1,42 @@
+"""Audio node on an audio_common stream, or on our own microphone capture.
+
+    ros2 launch av_emotion_bringup audio.launch.py audio:=/audio_stamped
+    ros2 launch av_emotion_bringup audio.launch.py capture:=true device:=USB
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+
+def generate_launch_description():
+    arg = LaunchConfiguration
+    sim_time = {'use_sim_time': ParameterValue(arg('use_sim_time'), value_type=bool)}
+    config = FindPackageShare('av_emotion')
+    return LaunchDescription([
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='Namespace of this robot (one robot, one namespace)'),
+        DeclareLaunchArgument('audio', default_value='/audio_stamped',
+                              description='audio_common_msgs/AudioDataStamped topic'),
+        DeclareLaunchArgument('audio_info', default_value='/audio_info',
+                              description='audio_common_msgs/AudioInfo topic'),
+        DeclareLaunchArgument('capture', default_value='false',
+                              description='Start our microphone capture node'),
+        DeclareLaunchArgument('device', default_value='',
+                              description='Capture device: index or part of its name'),
+        DeclareLaunchArgument('config', default_value=PathJoinSubstitution(
+            [config, 'config', 'audio.yaml']), description='Parameter file of the audio node'),
+        DeclareLaunchArgument('use_sim_time', default_value='false',
+                              description='Use /clock (rosbag play --clock)'),
+        Node(package='av_emotion_audio', executable='capture_node', name='capture_node',
+             namespace=arg('namespace'), output='screen', condition=IfCondition(arg('capture')),
+             parameters=[PathJoinSubstitution([config, 'config', 'capture.yaml']), sim_time,
+                         {'device': ParameterValue(arg('device'), value_type=str)}],
+             remappings=[('audio_stamped', arg('audio')), ('audio_info', arg('audio_info'))]),
+        Node(package='av_emotion_audio', executable='audio_node', name='audio_node',
+             namespace=arg('namespace'), output='screen', parameters=[arg('config'), sim_time],
+             remappings=[('audio_stamped', arg('audio')), ('audio_info', arg('audio_info'))]),
+    ])

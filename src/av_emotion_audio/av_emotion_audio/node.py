@@ -1,0 +1,115 @@
+"""audio_node: audio_common_msgs audio in, one Voice message per hop out."""
+import time
+
+from audio_common_msgs.msg import AudioDataStamped, AudioInfo
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
+
+from av_emotion.ros import declare_parameters, emotion_msg, run, to_time
+from av_emotion_audio.decode import check_info, decode
+from av_emotion_audio.pipeline import AudioPipeline
+from av_emotion_msgs.msg import Voice, VoiceFeatures
+
+RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
+          'max_fill': (0.0, 10.0), 'threads': (1, 16), 'vad.threshold': (0.0, 1.0),
+          'vad.min_speech_fraction': (0.0, 1.0), 'default_info.sample_rate': (8000, 384000),
+          'default_info.channels': (1, 64), 'diagnostics_period': (0.1, 60.0)}
+# Reliable and deep: every chunk counts, and audio_capture publishes reliably.
+AUDIO_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def voice_msg(voice, frame_id):
+    f = voice.features
+    msg = Voice(window_start=to_time(voice.start), window_end=to_time(voice.end),
+                speech_probability=voice.speech_probability, voiced=voice.voiced)
+    msg.header.stamp, msg.header.frame_id = msg.window_end, frame_id
+    msg.features = VoiceFeatures(
+        pitch_hz=f.pitch_hz, pitch_std_hz=f.pitch_std_hz, voiced_fraction=f.voiced_fraction,
+        intensity_db=f.intensity_db, intensity_std_db=f.intensity_std_db,
+        spectral_centroid_hz=f.spectral_centroid_hz,
+        spectral_slope_db_per_khz=f.spectral_slope_db_per_khz,
+        spectral_flatness=f.spectral_flatness, mfcc=f.mfcc.tolist())
+    msg.emotion = emotion_msg(msg.header, voice.probabilities, voice.speech_probability)
+    return msg
+
+
+class AudioNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('audio_node', **kwargs)
+        params = declare_parameters(self, 'audio', RANGES)
+        if params['hop'] > params['window']:
+            raise ValueError(f"hop ({params['hop']} s) must not exceed window "
+                             f"({params['window']} s)")
+        self.pipeline = AudioPipeline(**params)
+        self.info = AudioInfo(**{k.split('.')[1]: v for k, v in params.items()
+                                 if k.startswith('default_info.')})
+        self.voice_pub = self.create_publisher(Voice, 'voice', 10)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 1)
+        self.create_subscription(AudioInfo, 'audio_info', self.on_info, 10)
+        self.create_subscription(AudioDataStamped, 'audio_stamped', self.on_audio, AUDIO_QOS)
+        self.create_timer(params['diagnostics_period'], self.publish_diagnostics)
+        self.counts = {}  # events and errors since start
+        self.busy, self.audio_seconds, self.voiced, self.windows = 0.0, 0.0, 0, 0
+        self.get_logger().info(f"listening on {self.resolve_topic_name('audio_stamped')}")
+
+    def on_info(self, msg):
+        if (msg.sample_rate, msg.channels, msg.sample_format, msg.coding_format) != (
+                self.info.sample_rate, self.info.channels, self.info.sample_format,
+                self.info.coding_format):
+            self.get_logger().info(f'audio stream: {msg.channels} ch, {msg.sample_rate} Hz, '
+                                   f'{msg.sample_format}, {msg.coding_format}')
+        self.info = msg
+
+    def on_audio(self, msg):
+        started = time.perf_counter()
+        info = self.info
+        try:
+            check_info(info.sample_format, info.channels, info.sample_rate, info.coding_format)
+            samples = decode(msg.audio.data, info.sample_format, info.channels)
+        except ValueError as error:
+            self.count('bad_chunks', f'dropping audio chunk: {error}')
+            return
+        stamp = Time.from_msg(msg.header.stamp).nanoseconds * 1e-9
+        voices, event = self.pipeline.push(samples, info.sample_rate, stamp)
+        if event == 'late':
+            self.count('late_chunks', 'dropping an audio chunk older than audio already '
+                       'analysed (reordered or replayed stamps)')
+        elif event:
+            self.count(f'{event}s', f'audio stamps jumped ahead: {event} '
+                       f'(gaps up to max_fill are filled with silence)')
+        for voice in voices:
+            self.voice_pub.publish(voice_msg(voice, msg.header.frame_id))
+            self.voiced += voice.voiced
+        self.windows += len(voices)
+        self.audio_seconds += len(samples) / info.sample_rate
+        self.busy += time.perf_counter() - started
+
+    def count(self, key, message):
+        if key not in self.counts:
+            self.get_logger().warning(f'{message}; further ones are counted in /diagnostics')
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def publish_diagnostics(self):
+        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: audio',
+                                  hardware_id='microphone')
+        rtf = self.busy / self.audio_seconds if self.audio_seconds else 0.0
+        if not self.audio_seconds:
+            status.level, status.message = DiagnosticStatus.WARN, 'no audio received'
+        elif self.counts.get('bad_chunks'):
+            status.level, status.message = DiagnosticStatus.WARN, 'undecodable audio chunks'
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = f'{self.voiced}/{self.windows} windows voiced, RTF {rtf:.3f}'
+        values = {'real_time_factor': f'{rtf:.4f}', 'windows': self.windows,
+                  'voiced_windows': self.voiced, **self.counts}
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        diagnostics = DiagnosticArray(status=[status])
+        diagnostics.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(diagnostics)
+        self.busy, self.audio_seconds, self.voiced, self.windows = 0.0, 0.0, 0, 0
+
+
+def main(args=None):
+    run(AudioNode, args)

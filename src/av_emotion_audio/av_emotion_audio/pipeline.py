@@ -1,0 +1,92 @@
+"""Audio chunks -> per-hop voice analysis: activity, prosody, tone, emotion (no ROS)."""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import soxr
+
+from av_emotion.config import merged
+from av_emotion_audio import features as feats
+from av_emotion_audio.buffer import AudioBuffer
+from av_emotion_audio.model import SpeechEmotionClassifier
+from av_emotion_audio.vad import FRAME, RATE, VoiceActivity
+
+
+@dataclass
+class Voice:
+    start: float  # window bounds, seconds
+    end: float
+    speech_probability: float  # mean frame speech probability
+    voiced: bool
+    features: feats.Features
+    probabilities: np.ndarray = None  # REP-155 order; None when not voiced
+    timings_ms: dict = field(default_factory=dict)
+
+
+def describe(vad, samples, rate, threshold):
+    """(VAD frame speech probabilities, Features, timings in ms) of one window."""
+    t0 = time.perf_counter()
+    audio = samples if rate == RATE else soxr.resample(samples, rate, RATE)
+    frame_speech = vad.frame_probabilities(audio)
+    t1 = time.perf_counter()
+    # One VAD frame covers 32 ms, one feature frame 10 ms.
+    frames = 1 + len(audio) // feats.HOP
+    speech = (frame_speech > threshold)[np.minimum(np.arange(frames) * feats.HOP // FRAME,
+                                                   len(frame_speech) - 1)]
+    features = feats.analyse(audio, speech)
+    t2 = time.perf_counter()
+    return frame_speech, features, {'vad': 1e3 * (t1 - t0), 'features': 1e3 * (t2 - t1)}
+
+
+def clip_windows(samples, rate, window, hop):
+    """(start, samples) analysis windows of a whole clip; a short clip is padded."""
+    length = int(round(window * rate))
+    if len(samples) < length:
+        samples = np.concatenate([samples, np.zeros(length - len(samples), np.float32)])
+    return AudioBuffer(rate, window, hop).push(samples, 0.0)[0]
+
+
+def is_voiced(frame_speech, params):
+    return bool((frame_speech > params['vad.threshold']).mean() >= params['vad.min_speech_fraction'])
+
+
+class AudioPipeline:
+    """Windows, voice activity, features and speech emotion; parameters as config/audio.yaml.
+
+    >>> pipeline = AudioPipeline()
+    >>> voices, event = pipeline.push(samples, rate=48000, stamp=12.5)
+    """
+
+    def __init__(self, **overrides):
+        p = merged('audio', overrides)
+        self.params = p
+        self.vad = VoiceActivity(p['threads'])
+        self.classifier = SpeechEmotionClassifier(p['emotion.model'], p['threads'])
+        self.buffer = None
+
+    def push(self, samples, rate, stamp):
+        """Add mono samples taken from `stamp` (s) at `rate` Hz; returns (voices, event).
+
+        event is None, 'gap', 'restart' or 'late' (see AudioBuffer.push).
+        """
+        if self.buffer is None or self.buffer.rate != rate:
+            p = self.params
+            self.buffer = AudioBuffer(rate, p['window'], p['hop'], p['tolerance'], p['max_fill'])
+        windows, event = self.buffer.push(samples, stamp)
+        return [self.analyse(w, rate, start) for start, w in windows], event
+
+    def analyse(self, samples, rate, start=0.0):
+        """Voice of one window of mono samples at `rate` Hz beginning at `start` (s)."""
+        frame_speech, features, timings = describe(self.vad, samples, rate,
+                                                   self.params['vad.threshold'])
+        t0 = time.perf_counter()
+        voiced = is_voiced(frame_speech, self.params)
+        probabilities = self.classifier(features.model_input[None])[0] if voiced else None
+        timings['emotion'] = 1e3 * (time.perf_counter() - t0)
+        return Voice(start, start + len(samples) / rate, float(frame_speech.mean()), voiced,
+                     features, probabilities, timings)
+
+    def clip(self, samples, rate):
+        """Voices of every window of a whole recording."""
+        return [self.analyse(w, rate, start) for start, w in
+                clip_windows(samples, rate, self.params['window'], self.params['hop'])]
