@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 from tqdm import tqdm
 
 from av_emotion.config import defaults
@@ -54,6 +55,9 @@ def clip_features(path, params):
 def candidates(seed):
     for c in (0.01, 0.03, 0.1, 0.3):
         yield f'logistic C={c}', LogisticRegression(C=c, max_iter=3000, class_weight='balanced')
+    for c in (1.0, 3.0):
+        yield f'svm rbf C={c}', SVC(C=c, probability=True, class_weight='balanced',
+                                    random_state=seed)
     for alpha in (0.01, 0.1, 1.0):
         yield f'mlp 128 alpha={alpha}', MLPClassifier(
             (128,), alpha=alpha, max_iter=600, early_stopping=True, random_state=seed)

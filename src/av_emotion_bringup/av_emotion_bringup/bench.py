@@ -12,17 +12,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
 import numpy as np
 import soundfile as sf
+from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from sensor_msgs.msg import Image
 
 from av_emotion_audio.pipeline import AudioPipeline, clip_windows
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_bringup.media import sample_media
-from av_emotion_msgs.msg import FaceArray
+from av_emotion_msgs.msg import FaceArray, Voice
 from av_emotion_vision.image import bgr_fields
 from av_emotion_vision.pipeline import VisionPipeline
 
@@ -81,6 +83,7 @@ def time_audio(path, rounds):
     pipeline = AudioPipeline()
     hop = pipeline.params['hop']
     windows = [w for _, w in clip_windows(samples, rate, pipeline.params['window'], hop)]
+    pipeline.analyse(windows[0], rate)  # the first call compiles librosa's numba kernels
     stages = {}
     for _ in range(rounds):
         for window in windows:
@@ -99,18 +102,35 @@ def time_audio(path, rounds):
             'sample_rate': rate, 'windows': len(windows) * rounds}
 
 
-def node_run(frames, rate):
-    """Run vision_node as its own process at `rate` fps: peak RSS and stamp-to-faces latency."""
+@contextmanager
+def node_process(module, namespace, *params):
+    """A node (`module`.main) in its own process, with a graph here to talk to it."""
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
                ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
     os.environ.update(env)
-    node = subprocess.Popen([sys.executable, '-c', 'from av_emotion_vision.node import main; main()',
-                             '--ros-args', '-r', '__ns:=/bench', '-p', 'publish_annotated:=false',
-                             # our publisher is reliable; see image_reliability in config/vision.yaml
-                             '-p', 'image_reliability:=reliable'],
-                            env=env)
+    args = [f'{name}:={value}' for name, value in params]
+    node = subprocess.Popen([sys.executable, '-c', f'from {module} import main; main()',
+                             '--ros-args', '-r', f'__ns:=/{namespace}',
+                             *[a for arg in args for a in ('-p', arg)]], env=env)
     graph = Graph()
     try:
+        yield node, graph
+    finally:
+        graph.close()
+        node.terminate()
+        node.wait(timeout=10)
+
+
+def peak_rss_mb(pid):
+    with open(f'/proc/{pid}/status') as status:
+        return next(int(line.split()[1]) for line in status if line.startswith('VmHWM')) / 1024
+
+
+def vision_node_run(frames, rate):
+    """vision_node at `rate` fps input: peak RSS and camera stamp to faces latency."""
+    # Our publisher is reliable; see image_reliability in config/vision.yaml.
+    with node_process('av_emotion_vision.node', 'bench', ('publish_annotated', 'false'),
+                      ('image_reliability', 'reliable')) as (node, graph):
         player = graph.node('bench_player')
         publisher = player.create_publisher(Image, '/bench/image', 10)
         received = {}
@@ -130,16 +150,38 @@ def node_run(frames, rate):
             publisher.publish(msg)
             time.sleep(max(0.0, start + (i + 1) / rate - time.time()))
         wait_for(lambda: False, timeout=1.0)
-        with open(f'/proc/{node.pid}/status') as status:
-            rss = next(int(line.split()[1]) for line in status if line.startswith('VmHWM'))
         latencies = [received[k] - sent[k] for k in received if k in sent]
-        return {'rss_mb': rss / 1024, 'input_fps': rate,
+        return {'rss_mb': peak_rss_mb(node.pid), 'input_fps': rate,
                 'frames_answered': f'{len(latencies)}/{len(sent)}',
                 'latency_ms_p95': 1e3 * float(np.percentile(latencies, 95))}
-    finally:
-        graph.close()
-        node.terminate()
-        node.wait(timeout=10)
+
+
+def audio_node_run(path, repeats=3):
+    """audio_node fed a real recording as S16LE chunks in real time: peak RSS, windows."""
+    samples, rate = sf.read(str(path), dtype='int16')
+    samples = np.tile(samples, repeats)
+    with node_process('av_emotion_audio.node', 'bench') as (node, graph):
+        player = graph.node('bench_microphone')
+        audio = player.create_publisher(AudioDataStamped, '/bench/audio_stamped', 100)
+        info = player.create_publisher(AudioInfo, '/bench/audio_info', 10)
+        voices = []
+        player.create_subscription(Voice, '/bench/voice', voices.append, 100)
+        if not wait_for(lambda: audio.get_subscription_count() and info.get_subscription_count(),
+                        timeout=60):
+            raise RuntimeError('audio_node did not start')
+        info.publish(AudioInfo(channels=1, sample_rate=rate, sample_format='S16LE',
+                               coding_format='wave'))
+        wait_for(lambda: False, timeout=0.5)
+        chunk, start = rate // 10, time.time()
+        for i in range(0, len(samples), chunk):
+            msg = AudioDataStamped(audio=AudioData(data=samples[i:i + chunk].tobytes()))
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(
+                int((start + i / rate) * 1e9), 10**9)
+            audio.publish(msg)
+            time.sleep(max(0.0, start + (i + chunk) / rate - time.time()))
+        wait_for(lambda: False, timeout=1.0)
+        return {'rss_mb': peak_rss_mb(node.pid), 'audio_s': len(samples) / rate,
+                'windows': len(voices), 'voiced': sum(v.voiced for v in voices)}
 
 
 def peer(python, frames):
@@ -172,14 +214,15 @@ def main(argv=None):
                            'python': platform.python_version()}}
     pipeline = VisionPipeline()
     core = {name: time_core(pipeline, batch, args.rounds) for name, batch in frames.items()}
-    node = node_run(frames['1face'], rate=30)
+    node = vision_node_run(frames['1face'], rate=30)
     results['vision'] = {'fps_1face': core['1face']['fps'], 'fps_3faces': core['3faces']['fps'],
                          'latency_ms_p95': core['1face']['latency_ms_p95'],
                          'latency_ms_p95_3faces': core['3faces']['latency_ms_p95'],
                          'rss_mb': node['rss_mb'], 'core': core, 'node': node,
                          'threads': pipeline.params['threads']}
     audio = time_audio(media['speech'], args.rounds)
-    results['audio'] = {'rtf': audio['rtf'], **audio}
+    audio['node'] = audio_node_run(media['speech'])
+    results['audio'] = {**audio, 'rss_mb': audio['node']['rss_mb']}
     if Path(args.peer_python).exists():
         fer = peer(args.peer_python, frames)
         best = max(fer, key=lambda c: fer[c]['1face']['fps'])
@@ -211,6 +254,8 @@ def print_table(results):
     a = results['audio']
     print(f"audio core: RTF {a['rtf']:.4f} ({a['window_ms']:.1f} ms per {a['hop_s']} s hop; "
           + ', '.join(f'{k} {v:.4f}' for k, v in a['rtf_stages'].items()) + ')')
+    print(f"audio_node: RSS {a['rss_mb']:.0f} MB, {a['node']['windows']} windows "
+          f"({a['node']['voiced']} voiced) from {a['node']['audio_s']:.0f} s of audio")
     if 'speedup_vs_fer' in results:
         print(f"speed-up vs fer ({results['peer_fer']['config']}): "
               f"{results['speedup_vs_fer']:.1f}x")
