@@ -104,3 +104,41 @@ def test_voice_activity(speech):
     assert vad.frame_probabilities(np.zeros(32000, np.float32)).max() < 0.1
     noise = np.random.default_rng(0).normal(0, 0.003, 32000).astype(np.float32)
     assert vad.frame_probabilities(noise).max() < 0.5
+
+
+def test_dsp_follows_librosa(clips):
+    """The node computes features without librosa (memory); the definitions are librosa's."""
+    librosa = pytest.importorskip('librosa')
+    from av_emotion_audio import dsp
+    from av_emotion_audio.features import _BAND, _FREQS
+    for samples in list(clips.values())[::6]:
+        y = samples[8000:40000]
+        ours, theirs = dsp.stft_magnitude(y, 512, 160), np.abs(librosa.stft(y, n_fft=512,
+                                                                             hop_length=160))
+        assert np.abs(ours - theirs).max() < 1e-5 * theirs.max()
+        assert np.allclose(dsp.rms(theirs, 512), librosa.feature.rms(S=theirs, frame_length=512)[0],
+                           rtol=1e-5)
+        mel = librosa.filters.mel(sr=16000, n_fft=512, n_mels=40, fmax=7000)
+        assert np.allclose(dsp.mel_filters(16000, 512, 40, 7000), mel, atol=1e-7)
+        log_mel = librosa.power_to_db(mel @ theirs ** 2, top_db=None)
+        mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=20)
+        assert np.allclose(dsp.dct_matrix(20, 40) @ log_mel, mfcc, atol=1e-3)
+        assert np.allclose(dsp.delta(mfcc), librosa.feature.delta(mfcc), atol=1e-3)
+        band = theirs[_BAND]
+        assert np.allclose(dsp.spectral_contrast(band, _FREQS[_BAND]),
+                           librosa.feature.spectral_contrast(S=band, freq=_FREQS[_BAND],
+                                                             n_bands=5, fmin=150.0), atol=1e-3)
+        f0 = librosa.yin(y, fmin=65, fmax=500, sr=16000, frame_length=1024, hop_length=160)
+        assert np.allclose(dsp.yin(y, 65, 500, 16000, 1024, 160), f0, rtol=1e-3)
+        assert np.allclose(dsp.zero_crossing_rate(y, 512, 160),
+                           librosa.feature.zero_crossing_rate(y, frame_length=512,
+                                                              hop_length=160)[0])
+
+
+def test_features_do_not_load_librosa():
+    import subprocess
+    import sys
+    code = ('import sys, numpy as np; from av_emotion_audio.pipeline import AudioPipeline; '
+            'AudioPipeline().analyse(np.zeros(32000, np.float32), 16000); '
+            'sys.exit(int("librosa" in sys.modules or "numba" in sys.modules))')
+    assert subprocess.run([sys.executable, '-c', code]).returncode == 0

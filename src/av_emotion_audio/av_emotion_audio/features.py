@@ -1,13 +1,15 @@
-"""Prosody and tone of one 16 kHz speech window with librosa, and the emotion model's input.
+"""Prosody and tone of one 16 kHz speech window, and the emotion model's input.
 
 Spectral features stop at 7 kHz: above it, spectra change with resampling and lossy
 re-encoding, which would make the same voice look different on another microphone chain.
-Pitch is yin (about 4 ms per 2 s window; pyin costs 40 times more).
+Pitch is YIN (about 4 ms per 2 s window; pYIN costs 40 times more). The DSP is
+av_emotion_audio.dsp, which follows librosa's definitions without its memory cost.
 """
 from dataclasses import dataclass, field
 
-import librosa
 import numpy as np
+
+from av_emotion_audio import dsp
 
 RATE = 16000
 N_FFT = 512  # 32 ms
@@ -19,9 +21,11 @@ N_MFCC = 20
 # Frames this far below the window's loudest are not analysed as speech.
 SPEECH_DB_RANGE = 30.0
 
-_FREQS = librosa.fft_frequencies(sr=RATE, n_fft=N_FFT)
+_FREQS = dsp.fft_frequencies(RATE, N_FFT)
 _BAND = _FREQS <= FMAX
-_MEL = librosa.filters.mel(sr=RATE, n_fft=N_FFT, n_mels=N_MELS, fmax=FMAX)
+_BAND_KHZ = (_FREQS[_BAND] / 1000.0)[:, None]
+_MEL = dsp.mel_filters(RATE, N_FFT, N_MELS, FMAX)
+_DCT = dsp.dct_matrix(N_MFCC, N_MELS)
 
 
 @dataclass
@@ -53,38 +57,36 @@ def analyse(samples, speech=None):
     speech; pitch and statistics are taken over speech frames that are also loud enough.
     """
     samples = np.asarray(samples, np.float32)
-    spectrum = np.abs(librosa.stft(samples, n_fft=N_FFT, hop_length=HOP, center=True))
+    spectrum = dsp.stft_magnitude(samples, N_FFT, HOP)
     frames = spectrum.shape[1]
-    rms = librosa.feature.rms(S=spectrum, frame_length=N_FFT)[0]
-    level_db = 20 * np.log10(np.maximum(rms, 1e-6))
+    level_db = 20 * np.log10(np.maximum(dsp.rms(spectrum, N_FFT), 1e-6))
     active = level_db > level_db.max() - SPEECH_DB_RANGE
     if speech is not None:
         active &= np.resize(np.asarray(speech, bool), frames)
 
     # 1024 samples hold four periods of the lowest pitch; 2048 would cost 3x more.
-    f0 = librosa.yin(samples, fmin=PITCH_RANGE[0], fmax=PITCH_RANGE[1], sr=RATE,
-                     frame_length=1024, hop_length=HOP)[:frames]
+    f0 = dsp.yin(samples, PITCH_RANGE[0], PITCH_RANGE[1], RATE, 1024, HOP)[:frames]
     # yin always answers; estimates at the edges of its range are unvoiced frames.
     voiced = active & (f0 > PITCH_RANGE[0] * 1.05) & (f0 < PITCH_RANGE[1] * 0.95)
     pitch = f0[voiced]
 
-    band = spectrum[_BAND]
-    band_db = librosa.amplitude_to_db(band, ref=1.0, top_db=None)
-    centroid = librosa.feature.spectral_centroid(S=band, freq=_FREQS[_BAND])[0]
-    flatness = librosa.feature.spectral_flatness(S=band)[0]
-    slope = np.polyfit(_FREQS[_BAND] / 1000.0, band_db, 1)[0]
-    contrast = librosa.feature.spectral_contrast(S=band, freq=_FREQS[_BAND], n_bands=5,
-                                                 fmin=150.0)
-    rolloff = librosa.feature.spectral_rolloff(S=band, freq=_FREQS[_BAND])[0]
-    bandwidth = librosa.feature.spectral_bandwidth(S=band, freq=_FREQS[_BAND])[0]
-    crossings = librosa.feature.zero_crossing_rate(samples, frame_length=N_FFT,
-                                                   hop_length=HOP)[0][:frames]
+    band = spectrum[_BAND].astype(np.float64)
+    band_db = dsp.power_to_db(band ** 2, amin=1e-10)
+    weights = band / np.maximum(band.sum(axis=0), 1e-12)
+    centroid = (weights * _BAND_KHZ).sum(axis=0)  # kHz
+    bandwidth = np.sqrt((weights * (_BAND_KHZ - centroid) ** 2).sum(axis=0))
+    rolloff = _BAND_KHZ[np.argmax(weights.cumsum(axis=0) >= 0.85, axis=0), 0]
+    power = np.maximum(band ** 2, 1e-10)
+    flatness = np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0)
+    slope = np.polyfit(_BAND_KHZ[:, 0], band_db, 1)[0]
+    crossings = dsp.zero_crossing_rate(samples, N_FFT, HOP)[:frames]
+    contrast = dsp.spectral_contrast(band, _FREQS[_BAND])
 
     # Model input is gain-normalised: microphone gain must not read as emotion.
     gain_db = float(np.median(level_db[active])) if active.any() else float(level_db.max())
-    log_mel = librosa.power_to_db(_MEL @ spectrum ** 2, ref=1.0, top_db=None) - gain_db
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
-    delta = librosa.feature.delta(mfcc)
+    log_mel = dsp.power_to_db(_MEL @ spectrum ** 2) - gain_db
+    mfcc = _DCT @ log_mel
+    delta = dsp.delta(mfcc)
     use = active if active.sum() >= 3 else np.ones(frames, bool)
     semitones = 12 * np.log2(pitch / 100.0) if pitch.size else np.zeros(0)
     pitch_steps = np.abs(np.diff(semitones)) if pitch.size > 1 else np.zeros(1)
@@ -102,8 +104,8 @@ def analyse(samples, speech=None):
     model_input = np.concatenate([
         _stats(mfcc[:, use]), np.percentile(mfcc[:, use], [10, 90], axis=1).ravel(),
         _stats(delta[:, use]), _stats(log_mel[:, use]), _stats(contrast[:, use]),
-        _stats(centroid[use] / 1000.0), _stats(rolloff[use] / 1000.0),
-        _stats(bandwidth[use] / 1000.0), _stats(flatness[use]), _stats(slope[use]),
+        _stats(centroid[use]), _stats(rolloff[use]), _stats(bandwidth[use]),
+        _stats(flatness[use]), _stats(slope[use]),
         _stats(crossings[use]), prosody,
     ]).astype(np.float32)
 
@@ -114,7 +116,7 @@ def analyse(samples, speech=None):
         voiced_fraction=float(voiced.mean()),
         intensity_db=float(level_db[use].mean()),
         intensity_std_db=float(level_db[use].std()),
-        spectral_centroid_hz=float(centroid[use].mean()),
+        spectral_centroid_hz=float(1000.0 * centroid[use].mean()),
         spectral_slope_db_per_khz=float(slope[use].mean()),
         spectral_flatness=float(flatness[use].mean()),
         mfcc=mfcc[:, use].mean(axis=1).astype(np.float32),
