@@ -12,7 +12,7 @@ PYTHON_PACKAGES = ['av_emotion', 'av_emotion_vision', 'av_emotion_audio', 'av_em
                    'av_emotion_bringup']
 # Files each wheel must hold besides its code, as (path inside the wheel) suffixes.
 EXPECTED = {
-    'av_emotion': [f'{where}/{name}.yaml' for name in ('vision', 'audio', 'capture')
+    'av_emotion': [f'{where}/{name}.yaml' for name in ('vision', 'audio', 'capture', 'fusion')
                    for where in ('av_emotion/config', 'data/share/av_emotion/config')],
     'av_emotion_vision': ['av_emotion_vision/models/expression_cnn.onnx',
                           'av_emotion_vision/models/expression_mini_xception.onnx'],

@@ -10,7 +10,7 @@ setup(
         ('share/ament_index/resource_index/packages', [f'resource/{package}']),
         (f'share/{package}', ['package.xml']),
     ],
-    install_requires=['av_emotion'],
+    install_requires=['av_emotion', 'numpy'],
     zip_safe=True,
     maintainer='av_emotion developers',
     maintainer_email='av-emotion@example.org',

@@ -1,0 +1,108 @@
+"""Late fusion of per-modality REP-155 estimates into one per person (no ROS).
+
+Each modality brings probabilities over the REP-155 labels it knows, a reliability in
+[0, 1] (face: detection score and size; voice: speech probability) and a stamp. Its weight
+is prior x reliability; a modality that is absent or older than max_age takes no part.
+A label one modality lacks is decided by the modalities that have it (label alignment).
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from av_emotion.taxonomy import LABELS
+
+STRATEGIES = ('weighted', 'product')
+# Floor on probabilities in the product of experts: one modality's zero must not veto.
+FLOOR = 1e-3
+
+
+@dataclass
+class Evidence:
+    probabilities: np.ndarray  # REP-155 order
+    reliability: float  # 0..1
+    stamp: float  # seconds
+    known: np.ndarray = None  # bool per label: the modality's model has it; None: all
+
+
+def face_reliability(detection_score, height, full_height):
+    """Detection score, scaled down for faces smaller than full_height pixels."""
+    return float(detection_score * min(1.0, height / full_height))
+
+
+def voice_reliability(speech_probability):
+    return float(speech_probability)
+
+
+def fuse(evidence, weights, strategy='weighted'):
+    """Fused REP-155 probabilities and the weight each modality got.
+
+    evidence: {modality: Evidence}; weights: {modality: prior weight}. Returns
+    (probabilities, {modality: weight}) with the weights summing to 1, or (None, {}) when
+    no modality has any weight.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f'unknown fusion strategy {strategy!r}; one of {STRATEGIES}')
+    raw = {m: weights.get(m, 1.0) * e.reliability for m, e in evidence.items()}
+    total = sum(raw.values())
+    if total <= 0:
+        return None, {}
+    share = {m: w / total for m, w in raw.items() if w > 0}
+    n = len(LABELS)
+    known = {m: np.ones(n, bool) if evidence[m].known is None else evidence[m].known
+             for m in share}
+    if strategy == 'weighted':
+        mass = sum(share[m] * known[m] * evidence[m].probabilities for m in share)
+        cover = sum(share[m] * known[m] for m in share)
+        fused = np.where(cover > 0, mass / np.maximum(cover, 1e-12), 0.0)
+    else:
+        logs = np.zeros(n)
+        for m in share:
+            log_p = np.log(np.maximum(evidence[m].probabilities, FLOOR))
+            # Where the modality has no opinion, it adds its average: no pull either way.
+            logs += share[m] * np.where(known[m], log_p, log_p[known[m]].mean())
+        fused = np.exp(logs - logs.max())
+    return fused / fused.sum(), share
+
+
+def fresh(evidence, now, max_age):
+    """The evidence no older than max_age seconds at `now` (future stamps count as fresh)."""
+    return {m: e for m, e in evidence.items()
+            if e is not None and now - e.stamp <= max_age}
+
+
+class Smoother:
+    """Exponential smoothing of probabilities per face id, in stamp time.
+
+    The weight of a new estimate is 1 - exp(-dt / time_constant); an estimate older than
+    the last one of its face is ignored.
+    """
+
+    def __init__(self, time_constant):
+        self.time_constant = time_constant
+        self.state = {}  # face id -> (probabilities, stamp)
+
+    def update(self, face_id, probabilities, stamp):
+        previous = self.state.get(face_id)
+        if previous is not None and stamp < previous[1]:
+            return previous[0]
+        if previous is None or self.time_constant <= 0:
+            smoothed = np.asarray(probabilities, float)
+        else:
+            alpha = 1 - math.exp(-(stamp - previous[1]) / self.time_constant)
+            smoothed = (1 - alpha) * previous[0] + alpha * np.asarray(probabilities, float)
+        self.state[face_id] = (smoothed, stamp)
+        return smoothed
+
+    def forget(self, keep):
+        """Drop the state of faces not in `keep` (ids that left the view)."""
+        self.state = {i: s for i, s in self.state.items() if i in keep}
+
+
+def speaker_face(faces):
+    """The face a voice is attributed to: the largest one (the closest person).
+
+    faces: iterable of (face id, width, height). Returns the id, or 0 when there is no face.
+    """
+    faces = list(faces)
+    return max(faces, key=lambda f: f[1] * f[2])[0] if faces else 0

@@ -1,0 +1,116 @@
+"""The fusion core on real estimates: FER-2013 faces through the vision classifier, RAVDESS
+clips through the audio pipeline (the same people never appear in both)."""
+import cv2
+import numpy as np
+import pytest
+import soundfile as sf
+
+from av_emotion.taxonomy import LABELS
+from av_emotion_audio.pipeline import AudioPipeline
+from av_emotion_fusion.fusion import (Evidence, Smoother, face_reliability, fresh, fuse,
+                                      speaker_face)
+from av_emotion_vision.pipeline import VisionPipeline
+
+
+@pytest.fixture(scope='module')
+def faces(data):
+    """REP-155 probabilities of every FER-2013 sample face, by label."""
+    classifier = VisionPipeline().classifier
+    return {folder.name: classifier.classify(
+        [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted(folder.glob('*.jpg'))])
+        for folder in sorted((data / 'faces' / 'fer2013').iterdir())}
+
+
+@pytest.fixture(scope='module')
+def voices(data):
+    """REP-155 probabilities of every RAVDESS sample clip (mean of voiced windows), by label."""
+    audio = AudioPipeline()
+    out = {}
+    for folder in sorted((data / 'speech' / 'ravdess').iterdir()):
+        for clip in sorted(folder.glob('*.flac')):
+            samples, rate = sf.read(str(clip), dtype='float32')
+            voiced = [v.probabilities for v in audio.clip(samples, rate) if v.voiced]
+            out.setdefault(folder.name, []).append(np.mean(voiced, axis=0))
+    return out
+
+
+@pytest.fixture(scope='module')
+def estimates(faces, voices):
+    """{label: (a face, a voice)} of that label."""
+    return {label: (faces[label][0], voices[label][0]) for label in faces}
+
+
+def test_missing_modality_degrades_to_the_other(estimates):
+    face, voice = estimates['happy']
+    fused, weights = fuse({'vision': Evidence(face, 0.9, 1.0)}, {'vision': 1, 'audio': 1})
+    assert weights == {'vision': 1.0} and np.allclose(fused, face)
+    silent = {'vision': Evidence(face, 0.9, 1.0), 'audio': Evidence(voice, 0.0, 1.0)}
+    assert fuse(silent, {'vision': 1, 'audio': 1})[1] == {'vision': 1.0}
+    assert fuse({}, {'vision': 1})[0] is None
+
+
+@pytest.mark.parametrize('strategy', ['weighted', 'product'])
+def test_fused_is_a_distribution_weighted_by_reliability(estimates, strategy):
+    for face, voice in estimates.values():
+        fused, weights = fuse({'vision': Evidence(face, 0.9, 1.0),
+                               'audio': Evidence(voice, 0.3, 1.0)},
+                              {'vision': 1.0, 'audio': 2.0}, strategy)
+        assert fused.sum() == pytest.approx(1.0) and (fused >= 0).all()
+        assert weights['vision'] == pytest.approx(0.9 / 1.5)
+        assert weights['audio'] == pytest.approx(0.6 / 1.5)
+
+
+def test_agreeing_modalities_reinforce_in_the_product(faces, voices):
+    agreeing = [(f, v) for fs in faces.values() for f in fs for vs in voices.values()
+                for v in vs if f.argmax() == v.argmax()]
+    assert agreeing, 'some real face and voice estimates agree'
+    for face, voice in agreeing:
+        fused, _ = fuse({'vision': Evidence(face, 1, 0), 'audio': Evidence(voice, 1, 0)},
+                        {'vision': 1, 'audio': 1}, 'product')
+        assert fused.argmax() == face.argmax()
+        assert fused.max() > min(face.max(), voice.max())
+
+
+def test_label_a_modality_lacks_is_decided_by_the_other(estimates):
+    face, voice = estimates['disgusted']
+    known = np.array([label != 'disgusted' for label in LABELS])
+    voice_without = np.where(known, voice, 0) / voice[known].sum()
+    for strategy in ('weighted', 'product'):
+        fused, _ = fuse({'vision': Evidence(face, 1, 0),
+                         'audio': Evidence(voice_without, 1, 0, known)},
+                        {'vision': 1, 'audio': 1}, strategy)
+        d = LABELS.index('disgusted')
+        assert fused[d] > 0, 'the label is kept, not dropped'
+        if strategy == 'weighted':
+            others = fused[known].sum()
+            expected_ratio = face[d] / ((face[known] + voice_without[known]).sum() / 2)
+            assert fused[d] / others == pytest.approx(expected_ratio, rel=1e-6)
+
+
+def test_stale_evidence_is_missing(estimates):
+    face, voice = estimates['sad']
+    evidence = {'vision': Evidence(face, 1, 10.0), 'audio': Evidence(voice, 1, 8.5)}
+    assert set(fresh(evidence, now=10.2, max_age=1.0)) == {'vision'}
+    assert set(fresh(evidence, now=9.0, max_age=1.0)) == {'vision', 'audio'}
+
+
+def test_smoothing_follows_its_time_constant(estimates):
+    face, voice = estimates['angry']
+    smoother = Smoother(time_constant=0.5)
+    assert np.allclose(smoother.update(1, face, 0.0), face)
+    step = smoother.update(1, voice, 0.5)
+    assert np.allclose(step, face + (1 - np.exp(-1)) * (voice - face))
+    assert np.allclose(smoother.update(1, face, 0.2), step)  # older than the last: ignored
+    assert np.allclose(smoother.update(2, voice, 0.6), voice)  # faces smoothed apart
+    smoother.forget(keep={2})
+    assert set(smoother.state) == {2}
+    assert np.allclose(Smoother(0).update(1, voice, 3.0), voice)
+
+
+def test_voice_goes_to_the_largest_face():
+    assert speaker_face([(3, 40, 50), (7, 120, 150), (9, 60, 60)]) == 7
+    assert speaker_face([]) == 0
+    assert face_reliability(0.9, 48, 96) == pytest.approx(0.45)
+    assert face_reliability(0.9, 200, 96) == pytest.approx(0.9)
+    with pytest.raises(ValueError, match='strategy'):
+        fuse({}, {}, 'average')
