@@ -1,9 +1,13 @@
-"""av-emotion-eval on the real FER-2013 samples, in both folder layouts."""
+"""av-emotion-eval on the real samples: FER-2013 faces in both folder layouts, RAVDESS
+speech, their label-matched pairing, and videos with sound made of them."""
 import json
+from pathlib import Path
 
 import pytest
 
+from av_emotion.datasets import pair_by_label
 from av_emotion_bringup.evaluate import main
+from av_emotion_bringup.recording import read_recording, write_mp4
 
 
 def test_label_folders(data, tmp_path):
@@ -38,3 +42,50 @@ def test_audio_on_ravdess_samples(data, tmp_path):
     result = json.loads(out.read_text())
     assert result['n'] == 30 and result['unvoiced_clips'] == 0
     assert result['accuracy'] >= 0.3, 'well above chance (1/7) on 30 clips of unseen actors'
+
+
+def test_label_matched_pairing_of_the_samples(data, tmp_path):
+    out = tmp_path / 'pairs.json'
+    main(['pairs', '--faces', str(data / 'faces' / 'fer2013'),
+          '--speech', str(data / 'speech' / 'ravdess'), '--json', str(out)])
+    result = json.loads(out.read_text())
+    # Per label max(faces, clips): 5 faces each; 4 clips each, 6 for neutral (calm too).
+    assert result['n'] == 36 and result['faces'] == 35 and result['clips'] == 30
+    assert 'label-matched pairing' in result['pairing']
+    for modality in ('audio', 'vision', 'fused'):
+        assert result[modality]['n'] == 36 and 0 < result[modality]['macro_f1'] <= 1
+        assert out.with_suffix(f'.{modality}.png').stat().st_size > 10_000
+    assert set(result['strategies']) == {'weighted', 'product', 'learned'}
+    # Faces and voices err on different samples: fusion gets more of them right.
+    assert result['fused']['accuracy'] > max(result['audio']['accuracy'],
+                                             result['vision']['accuracy'])
+
+
+def test_pairing_uses_shared_labels_and_every_item():
+    faces = ['happy'] * 5 + ['sad'] * 2 + ['angry'] * 3
+    clips = ['sad'] * 4 + ['happy'] * 1 + ['scared'] * 2
+    pairs = pair_by_label(faces, clips, seed=1)
+    assert {label for _, _, label in pairs} == {'happy', 'sad'}
+    assert len(pairs) == 5 + 4
+    assert all(faces[f] == clips[c] == label for f, c, label in pairs)
+    assert {f for f, _, _ in pairs} == {i for i, x in enumerate(faces) if x in ('happy', 'sad')}
+    assert {c for _, c, _ in pairs} == {i for i, x in enumerate(clips) if x in ('happy', 'sad')}
+
+
+def test_audio_visual_clips(data, tmp_path):
+    # Videos with their audio track, made of real media of one label each.
+    media = {'happy': [next((data / 'faces' / 'photos').glob('happy_*.jpg')),
+                       sorted((data / 'speech' / 'ravdess' / 'happy').glob('*.flac'))[3]],
+             'sad': [data / 'video' / 'WolfgangLanger_Pexels.mp4',
+                     sorted((data / 'speech' / 'ravdess' / 'sad').glob('*.flac'))[0]]}
+    for label, files in media.items():
+        (tmp_path / 'clips' / label).mkdir(parents=True)
+        write_mp4(tmp_path / 'clips' / label / 'clip.mp4', read_recording(files))
+    out = tmp_path / 'av.json'
+    main(['av', '--data', str(tmp_path / 'clips'), '--json', str(out)])
+    result = json.loads(out.read_text())
+    assert result['n'] == 2 and {'audio', 'vision', 'fused'} <= set(result)
+    happy = next(c for c in result['clips'] if c['label'] == 'happy')
+    assert happy['vision'] == happy['fused'] == 'happy'
+    for clip in result['clips']:
+        assert Path(clip['timeline']).stat().st_size > 10_000

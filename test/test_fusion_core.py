@@ -7,8 +7,9 @@ import soundfile as sf
 
 from av_emotion.taxonomy import LABELS
 from av_emotion_audio.pipeline import AudioPipeline
-from av_emotion_fusion.fusion import (Evidence, Smoother, face_reliability, fresh, fuse,
-                                      speaker_face)
+from av_emotion_fusion.fusion import (Combiner, Evidence, Smoother, combiner_input,
+                                      face_reliability, fresh, fuse, speaker_face)
+from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_vision.pipeline import VisionPipeline
 
 
@@ -114,3 +115,43 @@ def test_voice_goes_to_the_largest_face():
     assert face_reliability(0.9, 200, 96) == pytest.approx(0.9)
     with pytest.raises(ValueError, match='strategy'):
         fuse({}, {}, 'average')
+
+
+def test_learned_combiner_fuses_and_covers_a_missing_modality(faces, voices):
+    combiner = Combiner('fusion_combiner.onnx')
+    right = {'vision': 0, 'audio': 0, 'fused': 0}
+    for label in faces:
+        for face, voice in zip(faces[label], voices[label] * 3):
+            both = {'vision': Evidence(face, 1.0, 0), 'audio': Evidence(voice, 0.9, 0)}
+            fused, weights = fuse(both, {'vision': 1, 'audio': 1}, 'learned', combiner)
+            assert fused.sum() == pytest.approx(1.0, abs=1e-5) and set(weights) == set(both)
+            right['fused'] += LABELS[fused.argmax()] == label
+            right['vision'] += LABELS[face.argmax()] == label
+            right['audio'] += LABELS[voice.argmax()] == label
+            alone, weights = fuse({'vision': both['vision']}, {}, 'learned', combiner)
+            assert weights == {'vision': 1.0} and alone.sum() == pytest.approx(1.0, abs=1e-5)
+    # 35 real pairs: fused beats each modality alone here too.
+    assert right['fused'] > max(right['vision'], right['audio']), right
+    row = combiner_input({'audio': Evidence(voices['sad'][0], 0.5, 0)})
+    assert not row[:len(LABELS)].any() and row[len(LABELS):].all()
+    with pytest.raises(ValueError, match='Combiner'):
+        fuse({'vision': Evidence(faces['sad'][0], 1, 0)}, {}, 'learned')
+
+
+def test_stream_follows_the_speaker_and_ages_evidence_out(estimates):
+    face, voice = estimates['happy']
+    stream = FusionStream(strategy='weighted', max_age=1.0)
+    big, small = Face(2, face, 0.9, 120, 150), Face(1, np.roll(face, 1), 0.9, 40, 50)
+    assert stream.faces(10.0, [small, big])
+    assert stream.voice(10.0, voice, 0.8)
+    stream.attribute([small, big])
+    estimate = stream.step(10.1)
+    assert estimate.face_id == 2 and set(estimate.weights) == {'vision', 'audio'}
+    assert not stream.faces(9.9, [small]), 'an older frame is ignored'
+    assert stream.voice(10.5, None, 0.1), 'silence is taken, keeping the last voiced window'
+    assert stream.step(10.8).evidence['audio'].stamp == 10.0
+    assert stream.faces(11.0, [small, big])
+    estimate = stream.step(11.05)
+    assert set(estimate.weights) == {'vision'}, 'the voice is older than max_age'
+    estimate = stream.step(12.5)
+    assert estimate.probabilities is None and estimate.face_id == 0

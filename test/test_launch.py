@@ -1,4 +1,4 @@
-"""launch/vision.launch.py starts the vision node as documented.
+"""The launch files start the nodes as documented.
 
 Runs against the real launch/launch_ros on a ROS machine, test doubles elsewhere.
 """
@@ -55,3 +55,24 @@ def test_audio_launch_capture_is_optional():
     scripts = {e.name: e.value for e in entry_points(group='console_scripts')}
     assert scripts['audio_node'] == 'av_emotion_audio.node:main'
     assert scripts['capture_node'] == 'av_emotion_audio.capture:main'
+
+
+def test_whole_graph_launch():
+    description = load('av_emotion.launch.py')
+    arguments = {a.name: a for a in description.get_launch_arguments()}
+    assert {'namespace', 'image', 'image_transport', 'audio', 'audio_info', 'capture', 'device',
+            'config_dir', 'use_sim_time'} == set(arguments)
+    context = LaunchContext()
+    for name, argument in arguments.items():
+        context.launch_configurations[name] = perform_substitutions(
+            context, argument.default_value)
+    # The files themselves are checked in the built wheels (test_packaging).
+    assert context.launch_configurations['config_dir'].endswith('av_emotion/config')
+    nodes = {n.node_executable: n for n in description.entities if isinstance(n, Node)}
+    assert set(nodes) == {'vision_node', 'audio_node', 'capture_node', 'fusion_node'}
+    assert not nodes['capture_node'].condition.evaluate(context)
+    scripts = {e.name: e.value for e in entry_points(group='console_scripts')}
+    assert scripts['fusion_node'] == 'av_emotion_fusion.node:main'
+    assert {(n.node_package, scripts[n.node_executable].split('.')[0])
+            for n in nodes.values()} == {(p, p) for p in (
+                'av_emotion_vision', 'av_emotion_audio', 'av_emotion_fusion')}

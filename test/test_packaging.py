@@ -17,8 +17,9 @@ EXPECTED = {
     'av_emotion_vision': ['av_emotion_vision/models/expression_cnn.onnx',
                           'av_emotion_vision/models/expression_mini_xception.onnx'],
     'av_emotion_audio': ['av_emotion_audio/models/speech_emotion.onnx'],
-    'av_emotion_bringup': ['data/share/av_emotion_bringup/launch/vision.launch.py',
-                           'data/share/av_emotion_bringup/launch/audio.launch.py'],
+    'av_emotion_fusion': ['av_emotion_fusion/models/fusion_combiner.onnx'],
+    'av_emotion_bringup': [f'data/share/av_emotion_bringup/launch/{name}.launch.py'
+                           for name in ('vision', 'audio', 'av_emotion')],
 }
 
 

@@ -31,6 +31,14 @@ msgs=(src/av_emotion_msgs)
 .venv/bin/python -c 'import audio_common_msgs.msg' 2>/dev/null || msgs+=(test/msgs/audio_common_msgs)
 .venv/bin/python tools/build_msgs.py "${msgs[@]}"
 
+# message_filters (pure Python) also ships with ROS only; the fusion node needs it, so here
+# the API-faithful stand-in of test/doubles is linked into .venv. Tests name it when used.
+if ! .venv/bin/python -c 'import message_filters' 2>/dev/null; then
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  ln -sfn "$PWD/test/doubles/message_filters" "$site/message_filters"
+  echo "setup: no message_filters (it comes with ROS); using test/doubles/message_filters"
+fi
+
 "${pip[@]}" --no-deps --no-build-isolation \
   -e src/av_emotion -e src/av_emotion_vision -e src/av_emotion_audio -e src/av_emotion_fusion \
   -e src/av_emotion_bringup

@@ -46,13 +46,15 @@ def vad():
 
 
 def clip_features(path, params):
+    """Model inputs and speech probabilities of a clip's voiced windows."""
     samples, rate = sf.read(str(path), dtype='float32', always_2d=True)
-    rows = []
+    rows, speech = [], []
     for _, window in clip_windows(samples.mean(axis=1), rate, params['window'], params['hop']):
         frame_speech, features, _ = describe(vad(), window, rate, params['vad.threshold'])
         if is_voiced(frame_speech, params):
             rows.append(features.model_input)
-    return rows
+            speech.append(float(frame_speech.mean()))
+    return rows, speech
 
 
 def candidates(seed):
@@ -101,7 +103,7 @@ def main():
     rows = Parallel(n_jobs=args.jobs)(delayed(clip_features)(f, params) for f in tqdm(
         files, desc='features', unit='clip'))
     X, y, actors, clips = [], [], [], []
-    for index, (path, windows) in enumerate(zip(files, rows)):
+    for index, (path, (windows, _)) in enumerate(zip(files, rows)):
         label, actor = ravdess(path)
         X += windows
         y += [label] * len(windows)

@@ -13,7 +13,8 @@ setup(
         (f'share/{package}', ['package.xml']),
         (f'share/{package}/launch', glob('launch/*.launch.py')),
     ],
-    install_requires=['av_emotion', 'av_emotion_vision', 'tqdm'],
+    install_requires=['av_emotion', 'av_emotion_vision', 'av_emotion_audio', 'av_emotion_fusion',
+                      'tqdm', 'av', 'rosbags'],
     zip_safe=True,
     maintainer='av_emotion developers',
     maintainer_email='av-emotion@example.org',
@@ -23,5 +24,7 @@ setup(
         f'av-emotion-eval = {package}.evaluate:main',
         f'av-emotion-bench = {package}.bench:main',
         f'av-emotion-demo = {package}.demo:main',
+        f'av-emotion-bag = {package}.bag:main',
+        f'av-emotion-replay = {package}.replay:main',
     ]},
 )

@@ -52,6 +52,7 @@ class AudioNode(Node):
         self.create_timer(params['diagnostics_period'], self.publish_diagnostics)
         self.counts = {}  # events and errors since start
         self.busy, self.audio_seconds, self.voiced, self.windows = 0.0, 0.0, 0, 0
+        self.handled, self.published = 0, 0  # chunks (analysed or dropped), voice messages
         self.get_logger().info(f"listening on {self.resolve_topic_name('audio_stamped')}")
 
     def on_info(self, msg):
@@ -70,6 +71,7 @@ class AudioNode(Node):
             samples = decode(msg.audio.data, info.sample_format, info.channels)
         except ValueError as error:
             self.count('bad_chunks', f'dropping audio chunk: {error}')
+            self.handled += 1
             return
         stamp = Time.from_msg(msg.header.stamp).nanoseconds * 1e-9
         voices, event = self.pipeline.push(samples, info.sample_rate, stamp)
@@ -81,10 +83,12 @@ class AudioNode(Node):
                        f'(gaps up to max_fill are filled with silence)')
         for voice in voices:
             self.voice_pub.publish(voice_msg(voice, msg.header.frame_id))
+            self.published += 1
             self.voiced += voice.voiced
         self.windows += len(voices)
         self.audio_seconds += len(samples) / info.sample_rate
         self.busy += time.perf_counter() - started
+        self.handled += 1
 
     def count(self, key, message):
         if key not in self.counts:
@@ -102,7 +106,8 @@ class AudioNode(Node):
         else:
             status.level = DiagnosticStatus.OK
             status.message = f'{self.voiced}/{self.windows} windows voiced, RTF {rtf:.3f}'
-        values = {'real_time_factor': f'{rtf:.4f}', 'windows': self.windows,
+        values = {'real_time_factor': f'{rtf:.4f}', 'chunks': self.handled,
+                  'windows': self.windows,
                   'voiced_windows': self.voiced, **self.counts}
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         diagnostics = DiagnosticArray(status=[status])

@@ -2,13 +2,22 @@
 
     av-emotion-eval vision --data DIR --json OUT.json
     av-emotion-eval audio --data DIR --json OUT.json
+    av-emotion-eval av --data DIR --json OUT.json
+    av-emotion-eval pairs --faces DIR --speech DIR --json OUT.json
 
 vision: DIR holds `<label>/<image>` (REP-155 names or dataset names such as fear, disgust),
 or the FER-2013 layout `<Usage>/<class>/*.jpg`, of which --split (PrivateTest) is used.
 audio: DIR holds `<label>/<clip>` (wav or flac, any rate), or RAVDESS files
 (`Actor_XX/03-01-...wav`), of which --actors (21-24, the test actors) are used; a clip's
 prediction is the mean over its voiced 2 s windows.
-The confusion matrix is drawn next to the JSON (OUT.png).
+av: DIR holds `<label>/<video with its audio track>`; audio-only, vision-only and fused
+are reported side by side (a clip's estimate per modality is its mean over the clip, the
+fused one their fusion), with a timeline plot per clip in OUT.timelines/.
+pairs: label-matched pairing of faces (--faces, layout as for vision) with speech clips of
+other people (--speech, layout as for audio), on the labels both hold; every face and
+every clip is used at least once. Its numbers are "label-matched pairing", not
+audio-visual accuracy.
+Confusion matrices are drawn next to the JSON (OUT.png; OUT.<modality>.png for av, pairs).
 """
 import argparse
 import json
@@ -19,12 +28,15 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from av_emotion.datasets import ravdess
+from av_emotion.config import defaults
+from av_emotion.datasets import pair_by_label, ravdess
 from av_emotion.metrics import plot_confusion, report
 from av_emotion.taxonomy import LABELS, canonical
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.webp'}
 AUDIO_SUFFIXES = {'.wav', '.flac'}
+VIDEO_SUFFIXES = {'.mp4', '.flv', '.mkv', '.avi', '.mov', '.webm'}
+MODALITIES = ('audio', 'vision', 'fused')
 FER_SPLITS = ('Training', 'PublicTest', 'PrivateTest')
 # Images this small are face crops already (FER-2013 is 48x48): classified whole.
 CROP_SIDE = 128
@@ -44,37 +56,52 @@ def labelled_files(root, suffixes):
     return items
 
 
-def evaluate_vision(args):
-    from av_emotion_vision.pipeline import VisionPipeline
-
-    root = args.data
-    splits = [split for split in FER_SPLITS if (root / split).is_dir()]
+def face_images(root, split):
+    """(path, label) of labelled images; the --split folder of a FER-2013 layout."""
+    splits = [name for name in FER_SPLITS if (root / name).is_dir()]
     if splits:
-        if args.split not in splits:
-            sys.exit(f'{root} has FER-2013 splits {splits}, not {args.split} (see --split)')
-        root = root / args.split
+        if split not in splits:
+            sys.exit(f'{root} has FER-2013 splits {splits}, not {split} (see --split)')
+        root = root / split
         print(f'FER-2013 layout: evaluating {root}')
     items = labelled_files(root, IMAGE_SUFFIXES)
     if not items:
         sys.exit(f'no labelled images under {root}/<label>/')
+    return root, items
+
+
+def face_estimate(pipeline, path):
+    """(REP-155 probabilities, detected) of the largest face of an image file.
+
+    Small images are face crops already and are classified whole, as are images in which
+    no face is found (detected is then False). None for an unreadable file.
+    """
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        print(f'unreadable image skipped: {path}')
+        return None
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    faces = [] if max(grey.shape) <= CROP_SIDE else pipeline.detector(bgr)
+    if faces:
+        largest = max(faces, key=lambda f: f.box[2] * f.box[3])
+        return pipeline.classifier(grey, [largest.box])[0], True
+    return pipeline.classifier.classify([grey])[0], False
+
+
+def evaluate_vision(args):
+    from av_emotion_vision.pipeline import VisionPipeline
+
+    root, items = face_images(args.data, args.split)
     pipeline = VisionPipeline(**{'expression.model': args.model} if args.model else {})
     truth, predicted, detected, whole = [], [], 0, 0
     for path, label in tqdm(items, desc='vision', unit='img'):
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None:
-            print(f'unreadable image skipped: {path}')
+        estimate = face_estimate(pipeline, path)
+        if estimate is None:
             continue
-        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        faces = [] if max(grey.shape) <= CROP_SIDE else pipeline.detector(bgr)
-        if faces:
-            largest = max(faces, key=lambda f: f.box[2] * f.box[3])
-            probabilities = pipeline.classifier(grey, [largest.box])[0]
-            detected += 1
-        else:
-            probabilities = pipeline.classifier.classify([grey])[0]
-            whole += 1
+        detected += estimate[1]
+        whole += not estimate[1]
         truth.append(label)
-        predicted.append(LABELS[int(np.argmax(probabilities))])
+        predicted.append(LABELS[int(np.argmax(estimate[0]))])
     result = report(truth, predicted)
     result.update(model=pipeline.params['expression.model'], data=str(root),
                   faces_detected=detected, classified_whole=whole)
@@ -92,59 +119,229 @@ def ravdess_files(root, actors):
     return items
 
 
-def evaluate_audio(args):
+def speech_clips(root, actors):
+    """(path, label) of RAVDESS files of --actors, or of `<label>/<clip>` files."""
+    first, last = (int(a) for a in actors.split('-'))
+    items = ravdess_files(root, range(first, last + 1))
+    if items:
+        print(f'RAVDESS layout: actors {actors}')
+    else:
+        items = labelled_files(root, AUDIO_SUFFIXES)
+    if not items:
+        sys.exit(f'no labelled clips under {root}/<label>/ and no RAVDESS files')
+    return items
+
+
+def clip_estimate(pipeline, samples, rate):
+    """(REP-155 probabilities, speech probability, voiced) of a whole clip.
+
+    The mean over its voiced windows; a clip with none still gets the model's answer on
+    its most speech-like window (voiced False), with that window's low speech probability.
+    """
+    voices = pipeline.clip(samples, rate)
+    voiced = [v for v in voices if v.voiced]
+    if voiced:
+        return (np.mean([v.probabilities for v in voiced], axis=0),
+                float(np.mean([v.speech_probability for v in voiced])), True)
+    best = max(voices, key=lambda v: v.speech_probability)
+    return (pipeline.classifier(best.features.model_input[None])[0], best.speech_probability,
+            False)
+
+
+def read_clip(path):
     import soundfile as sf
+
+    samples, rate = sf.read(str(path), dtype='float32', always_2d=True)
+    return samples.mean(axis=1), rate
+
+
+def evaluate_audio(args):
     from av_emotion_audio.pipeline import AudioPipeline
 
-    first, last = (int(a) for a in args.actors.split('-'))
-    items = ravdess_files(args.data, range(first, last + 1))
-    if items:
-        print(f'RAVDESS layout: actors {args.actors}')
-    else:
-        items = labelled_files(args.data, AUDIO_SUFFIXES)
-    if not items:
-        sys.exit(f'no labelled clips under {args.data}/<label>/ and no RAVDESS files')
+    items = speech_clips(args.data, args.actors)
     pipeline = AudioPipeline(**{'emotion.model': args.model} if args.model else {})
     truth, predicted, unvoiced = [], [], 0
     for path, label in tqdm(items, desc='audio', unit='clip'):
-        samples, rate = sf.read(str(path), dtype='float32', always_2d=True)
-        voices = pipeline.clip(samples.mean(axis=1), rate)
-        voiced = [v.probabilities for v in voices if v.voiced]
-        if not voiced:  # still ask the model, about the most speech-like window
-            unvoiced += 1
-            best = max(voices, key=lambda v: v.speech_probability)
-            voiced = pipeline.classifier(best.features.model_input[None])
+        probabilities, _, voiced = clip_estimate(pipeline, *read_clip(path))
+        unvoiced += not voiced
         truth.append(label)
-        predicted.append(LABELS[int(np.argmax(np.mean(voiced, axis=0)))])
+        predicted.append(LABELS[int(np.argmax(probabilities))])
     result = report(truth, predicted)
     result.update(model=pipeline.params['emotion.model'], data=str(args.data),
                   unvoiced_clips=unvoiced)
     return result
 
 
+def fused_label(vision, audio, strategy, combiner):
+    """Top label of the fusion of (probabilities, reliability) per modality; None: absent."""
+    from av_emotion_fusion.fusion import Evidence, fuse
+
+    weights = defaults('fusion')
+    evidence = {m: Evidence(np.asarray(e[0]), e[1], 0.0)
+                for m, e in (('vision', vision), ('audio', audio)) if e is not None}
+    fused, _ = fuse(evidence, {m: weights[f'weights.{m}'] for m in evidence}, strategy, combiner)
+    return 'none' if fused is None else LABELS[int(np.argmax(fused))]
+
+
+def side_by_side(truth, predicted, **extra):
+    """{'audio', 'vision', 'fused': report(), 'n', ...}; predicted: modality -> labels."""
+    result = {m: report(truth, predicted[m]) for m in MODALITIES}
+    result.update(n=len(truth), **extra)
+    return result
+
+
+def evaluate_pairs(args):
+    from av_emotion_audio.pipeline import AudioPipeline
+    from av_emotion_fusion.fusion import STRATEGIES, Combiner
+    from av_emotion_vision.pipeline import VisionPipeline
+
+    face_root, faces = face_images(args.faces, args.split)
+    clips = speech_clips(args.speech, args.actors)
+    pairs = pair_by_label([label for _, label in faces], [label for _, label in clips],
+                          seed=args.seed)
+    if not pairs:
+        sys.exit('no label has both faces and speech clips')
+    vision, audio = VisionPipeline(), AudioPipeline()
+    face_p = {i: face_estimate(vision, faces[i][0])
+              for i in tqdm(sorted({f for f, _, _ in pairs}), desc='faces', unit='img')}
+    clip_p = {j: clip_estimate(audio, *read_clip(clips[j][0]))
+              for j in tqdm(sorted({c for _, c, _ in pairs}), desc='speech', unit='clip')}
+    pairs = [p for p in pairs if face_p[p[0]] is not None]
+    combiner = Combiner(defaults('fusion')['learned.model'])
+    truth = [label for _, _, label in pairs]
+    predicted = {'vision': [LABELS[int(np.argmax(face_p[f][0]))] for f, _, _ in pairs],
+                 'audio': [LABELS[int(np.argmax(clip_p[c][0]))] for _, c, _ in pairs]}
+    by_strategy = {s: [fused_label((face_p[f][0], 1.0), clip_p[c][:2], s, combiner)
+                       for f, c, _ in pairs] for s in STRATEGIES}
+    predicted['fused'] = by_strategy[args.strategy]
+    strategies = {s: {k: v for k, v in report(truth, p).items() if k in ('accuracy', 'macro_f1')}
+                  for s, p in by_strategy.items()}
+    return side_by_side(
+        truth, predicted, strategy=args.strategy, strategies=strategies,
+        pairing='label-matched pairing: each face is paired with a speech clip of the same '
+                'label from another person; not audio-visual accuracy',
+        faces=len(face_p), clips=len(clip_p), labels=sorted(set(truth), key=LABELS.index),
+        data={'faces': str(face_root), 'speech': str(args.speech)})
+
+
+def evaluate_av(args):
+    from av_emotion_audio.pipeline import AudioPipeline
+    from av_emotion_bringup.recording import read_recording
+    from av_emotion_bringup.timeline import plot_timeline
+    from av_emotion_fusion.fusion import Combiner
+
+    items = labelled_files(args.data, VIDEO_SUFFIXES)
+    if not items:
+        sys.exit(f'no labelled videos under {args.data}/<label>/')
+    timelines = args.json.with_suffix('.timelines')
+    timelines.mkdir(parents=True, exist_ok=True)
+    audio = AudioPipeline()
+    combiner = Combiner(defaults('fusion')['learned.model'])
+    truth, predicted, clips = [], {m: [] for m in MODALITIES}, []
+    for path, label in tqdm(items, desc='av', unit='clip'):
+        recording = read_recording([path])
+        vision, heard, tracks = clip_modalities(recording, audio, args.strategy)
+        labels = {'vision': vision, 'audio': heard}
+        labels = {m: 'none' if e is None else LABELS[int(np.argmax(e[0]))]
+                  for m, e in labels.items()}
+        labels['fused'] = fused_label(vision, heard, args.strategy, combiner)
+        truth.append(label)
+        for m in MODALITIES:
+            predicted[m].append(labels[m])
+        png = timelines / f'{label}_{path.stem}.png'
+        plot_timeline(tracks, png, f'{path.name} (true: {label}); fused: {labels["fused"]}')
+        clips.append({'clip': str(path), 'label': label, **labels, 'timeline': str(png)})
+    return side_by_side(truth, predicted, strategy=args.strategy, clips=clips,
+                        data=str(args.data))
+
+
+def clip_modalities(recording, audio, strategy):
+    """Clip estimates ((probabilities, reliability) or None) of vision and audio, and the
+    timeline tracks of vision, audio and their fusion as the node computes it (15 Hz)."""
+    from av_emotion_bringup.timeline import track
+    from av_emotion_fusion.fusion import face_reliability
+    from av_emotion_fusion.stream import Face, FusionStream
+    from av_emotion_vision.pipeline import VisionPipeline
+
+    full_height = defaults('fusion')['face_full_height']
+    pipeline, events = VisionPipeline(), []
+    seen = []  # (t, probabilities, reliability) of the largest face per frame
+    for t, bgr in recording.frames:
+        faces = [Face(f.id, f.probabilities, f.score, f.box[2], f.box[3])
+                 for f in pipeline(bgr, t).faces]
+        events.append((t, 'faces', faces))
+        if faces:
+            largest = max(faces, key=lambda f: f.width * f.height)
+            seen.append((t, largest.probabilities,
+                         face_reliability(largest.score, largest.height, full_height)))
+    vision = (np.mean([p for _, p, _ in seen], axis=0),
+              float(np.mean([r for _, _, r in seen]))) if seen else None
+    heard, voices = None, []
+    if recording.samples is not None:
+        probabilities, speech, _ = clip_estimate(audio, recording.samples, recording.rate)
+        heard = (probabilities, speech)
+        voices = [v for v in audio.clip(recording.samples, recording.rate) if v.voiced]
+        events += [(v.end, 'voice', v) for v in voices]
+    stream = FusionStream(strategy=strategy)
+    fused, pending = [], sorted(events, key=lambda e: e[0])
+    for now in np.arange(0.0, recording.duration + 1e-9, 1 / defaults('fusion')['rate']):
+        while pending and pending[0][0] <= now:
+            t, kind, item = pending.pop(0)
+            if kind == 'faces':
+                stream.faces(t, item)
+            else:
+                stream.voice(t, item.probabilities, item.speech_probability)
+        estimate = stream.step(now)
+        if estimate.probabilities is not None:
+            fused.append((now, estimate.probabilities))
+    tracks = {'vision': track([t for t, _, _ in seen], [p for _, p, _ in seen]),
+              'audio': track([v.end for v in voices], [v.probabilities for v in voices]),
+              'fused': track([t for t, _ in fused], [p for _, p in fused])}
+    return vision, heard, tracks
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split('\n', 1)[1])
-    parser.add_argument('modality', choices=['vision', 'audio'])
-    parser.add_argument('--data', type=Path, required=True)
+    parser.add_argument('modality', choices=['vision', 'audio', 'av', 'pairs'])
+    parser.add_argument('--data', type=Path, help='labelled folder (vision, audio, av)')
+    parser.add_argument('--faces', type=Path, help='labelled face images (pairs)')
+    parser.add_argument('--speech', type=Path, help='labelled speech clips (pairs)')
     parser.add_argument('--json', type=Path, required=True)
     parser.add_argument('--split', default='PrivateTest', choices=FER_SPLITS,
                         help='FER-2013 split to evaluate (FER layout only)')
     parser.add_argument('--actors', default='21-24',
                         help='RAVDESS actors to evaluate (RAVDESS layout only)')
-    parser.add_argument('--model', help='model file (default: from config/<modality>.yaml)')
+    parser.add_argument('--model', help='model file (vision, audio; default: config/)')
+    parser.add_argument('--strategy', default=defaults('fusion')['strategy'],
+                        choices=('weighted', 'product', 'learned'),
+                        help='fusion strategy of the "fused" column (av, pairs)')
+    parser.add_argument('--seed', type=int, default=0, help='shuffle of the pairing (pairs)')
     args = parser.parse_args(argv)
-    if not args.data.is_dir():
-        parser.error(f'--data {args.data} is not a folder')
+    folders = ('faces', 'speech') if args.modality == 'pairs' else ('data',)
+    for name in folders:
+        folder = getattr(args, name)
+        if folder is None or not folder.is_dir():
+            parser.error(f'--{name} {folder} is not a folder')
 
-    result = evaluate_vision(args) if args.modality == 'vision' else evaluate_audio(args)
+    evaluate = {'vision': evaluate_vision, 'audio': evaluate_audio, 'av': evaluate_av,
+                'pairs': evaluate_pairs}[args.modality]
+    result = evaluate(args)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
-    png = args.json.with_suffix('.png')
-    plot_confusion(result, png, f'{args.modality}: {result["data"]}')
-    print(f"{args.modality}: accuracy {result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f}, "
-          f"n={result['n']} -> {args.json}, {png}")
+    if args.modality in ('vision', 'audio'):
+        png = args.json.with_suffix('.png')
+        plot_confusion(result, png, f'{args.modality}: {result["data"]}')
+        print(f"{args.modality}: accuracy {result['accuracy']:.4f}, "
+              f"macro-F1 {result['macro_f1']:.4f}, n={result['n']} -> {args.json}, {png}")
+        return
+    title = 'label-matched pairing' if args.modality == 'pairs' else 'audio-visual clips'
+    for m in MODALITIES:
+        plot_confusion(result[m], args.json.with_suffix(f'.{m}.png'), f'{m}: {title}')
+        print(f"{m:>6}: accuracy {result[m]['accuracy']:.4f}, "
+              f"macro-F1 {result[m]['macro_f1']:.4f}")
+    print(f"{title}, n={result['n']}, fused by {args.strategy} -> {args.json}")
 
 
 if __name__ == '__main__':

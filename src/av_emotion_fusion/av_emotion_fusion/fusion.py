@@ -4,15 +4,21 @@ Each modality brings probabilities over the REP-155 labels it knows, a reliabili
 [0, 1] (face: detection score and size; voice: speech probability) and a stamp. Its weight
 is prior x reliability; a modality that is absent or older than max_age takes no part.
 A label one modality lacks is decided by the modalities that have it (label alignment).
+The learned strategy is a combiner (ONNX) fit on training-split pairs by
+tools/train_fusion.py; its inputs are each modality's log-probabilities times its
+reliability, so a missing modality is a row of zeros.
 """
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from av_emotion.taxonomy import LABELS
+from av_emotion.runtime import class_labels, packaged_model, session
+from av_emotion.taxonomy import LABELS, to_rep155
 
-STRATEGIES = ('weighted', 'product')
+STRATEGIES = ('weighted', 'product', 'learned')
+# Input order of the learned combiner.
+MODALITIES = ('vision', 'audio')
 # Floor on probabilities in the product of experts: one modality's zero must not veto.
 FLOOR = 1e-3
 
@@ -34,15 +40,48 @@ def voice_reliability(speech_probability):
     return float(speech_probability)
 
 
-def fuse(evidence, weights, strategy='weighted'):
+def log_probabilities(e):
+    """Log-probabilities of an Evidence, floored; labels it lacks get its mean (no pull)."""
+    known = np.ones(len(LABELS), bool) if e.known is None else e.known
+    log_p = np.log(np.maximum(e.probabilities, FLOOR))
+    return np.where(known, log_p, log_p[known].mean())
+
+
+def combiner_input(evidence):
+    """Learned-combiner input row: per modality in MODALITIES, reliability x log-probabilities."""
+    row = [e.reliability * log_probabilities(e) if (e := evidence.get(m)) is not None
+           else np.zeros(len(LABELS)) for m in MODALITIES]
+    return np.concatenate(row).astype(np.float32)
+
+
+class Combiner:
+    """The learned strategy: an ONNX classifier over combiner_input() rows."""
+
+    def __init__(self, model, threads=1):
+        self.session = session(str(packaged_model('av_emotion_fusion', model)), threads)
+        self.labels = class_labels(self.session, model)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_name = next(o.name for o in self.session.get_outputs()
+                                if o.name == 'probabilities')
+
+    def __call__(self, rows):
+        rows = np.asarray(rows, np.float32).reshape(-1, len(MODALITIES) * len(LABELS))
+        return to_rep155(self.session.run([self.output_name], {self.input_name: rows})[0],
+                         self.labels)
+
+
+def fuse(evidence, weights, strategy='weighted', combiner=None):
     """Fused REP-155 probabilities and the weight each modality got.
 
-    evidence: {modality: Evidence}; weights: {modality: prior weight}. Returns
-    (probabilities, {modality: weight}) with the weights summing to 1, or (None, {}) when
-    no modality has any weight.
+    evidence: {modality: Evidence}; weights: {modality: prior weight}; combiner: a
+    Combiner, for strategy 'learned' (which learned its own weighting, so priors only
+    shape the reported weights there). Returns (probabilities, {modality: weight}) with
+    the weights summing to 1, or (None, {}) when no modality has any weight.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f'unknown fusion strategy {strategy!r}; one of {STRATEGIES}')
+    if strategy == 'learned' and combiner is None:
+        raise ValueError('the learned strategy needs a Combiner')
     raw = {m: weights.get(m, 1.0) * e.reliability for m, e in evidence.items()}
     total = sum(raw.values())
     if total <= 0:
@@ -51,6 +90,8 @@ def fuse(evidence, weights, strategy='weighted'):
     n = len(LABELS)
     known = {m: np.ones(n, bool) if evidence[m].known is None else evidence[m].known
              for m in share}
+    if strategy == 'learned':
+        return combiner(combiner_input({m: evidence[m] for m in share}))[0], share
     if strategy == 'weighted':
         mass = sum(share[m] * known[m] * evidence[m].probabilities for m in share)
         cover = sum(share[m] * known[m] for m in share)
@@ -58,9 +99,7 @@ def fuse(evidence, weights, strategy='weighted'):
     else:
         logs = np.zeros(n)
         for m in share:
-            log_p = np.log(np.maximum(evidence[m].probabilities, FLOOR))
-            # Where the modality has no opinion, it adds its average: no pull either way.
-            logs += share[m] * np.where(known[m], log_p, log_p[known[m]].mean())
+            logs += share[m] * log_probabilities(evidence[m])
         fused = np.exp(logs - logs.max())
     return fused / fused.sum(), share
 

@@ -71,6 +71,7 @@ class VisionNode(Node):
         self.latencies_ms, self.ages_ms, self.stage_ms = [], [], {}
         # bad: dropped images by error kind since start; bad_recent: in this diagnostics period.
         self.frames, self.faces_seen, self.bad, self.bad_recent = 0, 0, {}, 0
+        self.handled, self.published = 0, 0  # images (processed or dropped), face arrays
         self.window_start = time.monotonic()
         self.get_logger().info(
             f"listening on {self.resolve_topic_name('image')} ({params['image_transport']}), "
@@ -87,9 +88,11 @@ class VisionNode(Node):
 
     def on_image(self, msg):
         self.process(msg, lambda: image_to_bgr(msg))
+        self.handled += 1
 
     def on_compressed(self, msg):
         self.process(msg, lambda: compressed_to_bgr(msg))
+        self.handled += 1
 
     def process(self, msg, convert):
         started = time.perf_counter()
@@ -100,6 +103,7 @@ class VisionNode(Node):
             self.reject(msg, error)
             return
         self.faces_pub.publish(face_array_msg(msg.header, bgr.shape, frame.faces))
+        self.published += 1
         if self.publish_annotated and self.annotated_pub.get_subscription_count():
             self.annotated_pub.publish(
                 Image(header=msg.header, **bgr_fields(annotate(bgr, frame.faces))))
@@ -137,7 +141,7 @@ class VisionNode(Node):
             status.level = DiagnosticStatus.OK
             status.message = f'{fps:.1f} fps, {self.faces_seen} faces'
         values = {'fps': fps, 'faces': self.faces_seen, 'frames': self.frames,
-                  'bad_images': sum(self.bad.values())}
+                  'images': self.handled, 'bad_images': sum(self.bad.values())}
         if self.latencies_ms:
             values['latency_ms_mean'] = float(np.mean(self.latencies_ms))
             values['latency_ms_p95'] = float(np.percentile(self.latencies_ms, 95))
