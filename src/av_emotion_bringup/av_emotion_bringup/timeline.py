@@ -5,11 +5,22 @@ from av_emotion.taxonomy import LABELS, valence_arousal
 from av_emotion_vision.draw import COLOURS
 
 
+# Estimates further apart than this (s) are drawn with a gap between them (silence, no face).
+GAP = 1.0
+
+
 def track(times, probabilities):
     """(times, probabilities (n, 7), valence, arousal) of one stream."""
     probabilities = np.array(probabilities, float).reshape(-1, len(LABELS))
     valence, arousal = valence_arousal(probabilities)
     return np.array(times, float), probabilities, valence, arousal
+
+
+def with_gaps(times, *rows):
+    """NaN rows inserted where estimates are more than GAP apart, so plots break there."""
+    breaks = np.flatnonzero(np.diff(times) > GAP) + 1
+    return (np.insert(times, breaks, times[breaks - 1] + 1e-3),
+            *(np.insert(r, breaks, np.nan, axis=0) for r in rows))
 
 
 def plot_timeline(tracks, path, title):
@@ -22,7 +33,8 @@ def plot_timeline(tracks, path, title):
     fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(10, 2.6 * max(1, len(tracks))),
                              squeeze=False, sharex=True)
     rgb = [tuple(c / 255 for c in reversed(colour)) for colour in COLOURS]
-    for ax, (name, (times, probs, valence, arousal)) in zip(axes[:, 0], tracks.items()):
+    for ax, (name, stream) in zip(axes[:, 0], tracks.items()):
+        times, probs, valence, arousal = with_gaps(*stream)
         ax.stackplot(times, probs.T, labels=LABELS, colors=rgb, alpha=0.85)
         ax.plot(times, (valence + 1) / 2, 'k-', lw=1.2, label='valence (right axis)')
         ax.plot(times, (arousal + 1) / 2, 'k--', lw=1.2, label='arousal (right axis)')
