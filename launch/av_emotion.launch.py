@@ -3,7 +3,8 @@
     ros2 launch av_emotion_bringup av_emotion.launch.py namespace:=robot1 \
         image:=/camera/image_raw audio:=/audio_stamped
     ros2 launch av_emotion_bringup av_emotion.launch.py capture:=true device:=USB
-    ros2 bag play IN_BAG --clock & ros2 launch av_emotion_bringup av_emotion.launch.py use_sim_time:=true
+    ros2 launch av_emotion_bringup av_emotion.launch.py use_sim_time:=true  # with:
+    ros2 bag play IN_BAG --clock
 
 Outputs, inside the namespace: faces, voice, emotion (av_emotion_msgs/FusedEmotion) and
 /diagnostics. config_dir holds vision.yaml, audio.yaml, capture.yaml and fusion.yaml.

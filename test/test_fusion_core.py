@@ -76,10 +76,10 @@ def test_label_a_modality_lacks_is_decided_by_the_other(estimates):
     face, voice = estimates['disgusted']
     known = np.array([label != 'disgusted' for label in LABELS])
     voice_without = np.where(known, voice, 0) / voice[known].sum()
-    for strategy in ('weighted', 'product'):
+    for strategy in ('weighted', 'product', 'learned'):
         fused, _ = fuse({'vision': Evidence(face, 1, 0),
                          'audio': Evidence(voice_without, 1, 0, known)},
-                        {'vision': 1, 'audio': 1}, strategy)
+                        {'vision': 1, 'audio': 1}, strategy, Combiner('fusion_combiner.onnx'))
         d = LABELS.index('disgusted')
         assert fused[d] > 0, 'the label is kept, not dropped'
         if strategy == 'weighted':

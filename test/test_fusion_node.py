@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 import soundfile as sf
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import RegionOfInterest
@@ -37,8 +38,9 @@ class Probe:
         self.io = graph.node(f'probe_{namespace}')
         self.faces = self.io.create_publisher(FaceArray, f'/{namespace}/faces', 10)
         self.voice = self.io.create_publisher(Voice, f'/{namespace}/voice', 10)
-        self.out = []
+        self.out, self.diagnostics = [], []
         self.io.create_subscription(FusedEmotion, f'/{namespace}/emotion', self.out.append, 100)
+        self.io.create_subscription(DiagnosticArray, '/diagnostics', self.diagnostics.append, 10)
         assert wait_for(lambda: self.faces.get_subscription_count() and
                         self.voice.get_subscription_count() and
                         self.node.publisher.get_subscription_count())
@@ -86,6 +88,11 @@ def test_fuses_face_and_voice_of_the_speaker(graph, happy):
     assert -1 <= fused.emotion.valence <= 1 and -1 <= fused.emotion.arousal <= 1
     assert list(fused.vision.probabilities) == pytest.approx(face, abs=1e-6)
     assert probe.node.counts['pairs'] == 1
+
+    def reported():
+        return [{kv.key: kv.value for kv in s.values} for d in probe.diagnostics
+                for s in d.status if s.name.startswith('/f1/fusion_node')]
+    assert wait_for(lambda: any(r.get('pairs') == '1' for r in reported()), timeout=3)
 
 
 def test_a_missing_modality_degrades_and_recovers(graph, happy):

@@ -3,7 +3,10 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
+
+from av_emotion.taxonomy import to_rep155
 
 
 def session(model, threads=1):
@@ -34,3 +37,20 @@ def class_labels(model_session, model):
     if 'labels' not in meta:
         raise ValueError(f'{model}: ONNX metadata has no "labels" entry naming the classes')
     return meta['labels'].split(',')
+
+
+class ProbabilityModel:
+    """An ONNX classifier of feature rows whose output `probabilities` has its columns named
+    in the metadata key "labels"; gives REP-155 probabilities (n, 7)."""
+
+    def __init__(self, package, model, threads=1):
+        self.session = session(str(packaged_model(package, model)), threads)
+        self.labels = class_labels(self.session, model)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_name = next(o.name for o in self.session.get_outputs()
+                                if o.name == 'probabilities')
+
+    def __call__(self, rows):
+        rows = np.asarray(rows, np.float32).reshape(len(rows), -1)
+        return to_rep155(self.session.run([self.output_name], {self.input_name: rows})[0],
+                         self.labels)

@@ -100,10 +100,12 @@ def read_image(path):
 def write_mp4(path, recording, fps=None):
     """An mp4 of the recording (H.264 frames at fps, by default the recording's own; AAC sound)."""
     height, width = recording.frames[0][1].shape[:2]
+    span = recording.frames[-1][0]
     if fps is None:
-        fps = (len(recording.frames) - 1) / recording.frames[-1][0] if recording.frames[-1][0] else 15.0
+        fps = (len(recording.frames) - 1) / span if span else 15.0
     with av.open(str(path), 'w') as container:
         video = container.add_stream('libx264', rate=int(round(fps)))
+        # H.264 in yuv420p needs even sides.
         video.width, video.height, video.pix_fmt = width - width % 2, height - height % 2, 'yuv420p'
         audio = None
         if recording.samples is not None:

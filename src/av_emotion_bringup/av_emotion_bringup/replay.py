@@ -65,7 +65,8 @@ class Replay:
         topics['/diagnostics'] = DiagnosticArray
         for topic, msg_type in topics.items():
             self.player.create_subscription(
-                msg_type, topic, lambda data, t=topic, n=type_name(msg_type): self.record(t, n, data),
+                msg_type, topic,
+                lambda data, t=topic, n=type_name(msg_type): self.record(t, n, data),
                 1000, raw=True)
         ready = wait_for(lambda: all(p.get_subscription_count() >= 2 for p in (
             self.vision.faces_pub, self.audio.voice_pub)) and

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from av_emotion.runtime import class_labels, packaged_model, session
-from av_emotion.taxonomy import LABELS, to_rep155
+from av_emotion.runtime import ProbabilityModel
+from av_emotion.taxonomy import LABELS
 
 STRATEGIES = ('weighted', 'product', 'learned')
 # Input order of the learned combiner.
@@ -54,20 +54,11 @@ def combiner_input(evidence):
     return np.concatenate(row).astype(np.float32)
 
 
-class Combiner:
+class Combiner(ProbabilityModel):
     """The learned strategy: an ONNX classifier over combiner_input() rows."""
 
     def __init__(self, model, threads=1):
-        self.session = session(str(packaged_model('av_emotion_fusion', model)), threads)
-        self.labels = class_labels(self.session, model)
-        self.input_name = self.session.get_inputs()[0].name
-        self.output_name = next(o.name for o in self.session.get_outputs()
-                                if o.name == 'probabilities')
-
-    def __call__(self, rows):
-        rows = np.asarray(rows, np.float32).reshape(-1, len(MODALITIES) * len(LABELS))
-        return to_rep155(self.session.run([self.output_name], {self.input_name: rows})[0],
-                         self.labels)
+        super().__init__('av_emotion_fusion', model, threads)
 
 
 def fuse(evidence, weights, strategy='weighted', combiner=None):
@@ -91,7 +82,7 @@ def fuse(evidence, weights, strategy='weighted', combiner=None):
     known = {m: np.ones(n, bool) if evidence[m].known is None else evidence[m].known
              for m in share}
     if strategy == 'learned':
-        return combiner(combiner_input({m: evidence[m] for m in share}))[0], share
+        return combiner([combiner_input({m: evidence[m] for m in share})])[0], share
     if strategy == 'weighted':
         mass = sum(share[m] * known[m] * evidence[m].probabilities for m in share)
         cover = sum(share[m] * known[m] for m in share)
