@@ -29,11 +29,13 @@ def generate_launch_description():
                               description='Capture device: index or part of its name'),
         DeclareLaunchArgument('config', default_value=PathJoinSubstitution(
             [config, 'config', 'audio.yaml']), description='Parameter file of the audio node'),
+        DeclareLaunchArgument('capture_config', default_value=PathJoinSubstitution(
+            [config, 'config', 'capture.yaml']), description='Parameter file of capture_node'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='Use /clock (rosbag play --clock)'),
         Node(package='av_emotion_audio', executable='capture_node', name='capture_node',
              namespace=arg('namespace'), output='screen', condition=IfCondition(arg('capture')),
-             parameters=[PathJoinSubstitution([config, 'config', 'capture.yaml']), sim_time,
+             parameters=[arg('capture_config'), sim_time,
                          {'device': ParameterValue(arg('device'), value_type=str)}],
              remappings=[('audio_stamped', arg('audio')), ('audio_info', arg('audio_info'))]),
         Node(package='av_emotion_audio', executable='audio_node', name='audio_node',

@@ -11,11 +11,12 @@ import soundfile as sf
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 from av_emotion.ros import to_time
 from av_emotion_audio.node import AudioNode
 from av_emotion_bringup import bag
-from av_emotion_bringup.bag import typestore
+from av_emotion_bringup.bag import BagWriter, typestore
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_bringup.replay import replay
 from av_emotion_fusion.node import FusionNode
@@ -73,10 +74,25 @@ def test_replay_records_every_output_deterministically(input_bag, tmp_path):
                [(ns, raw) for ns, raw, _ in second[topic]], topic
 
 
-def test_replay_refuses_a_bag_without_inputs(tmp_path, input_bag):
-    replay(input_bag, tmp_path / 'outputs_only')
+def test_compressed_images_and_the_choice_of_topics(data, tmp_path):
+    photo, clip = happy_media(data)
+    bag.main([str(photo), str(clip), '--out', str(tmp_path / 'jpeg'), '--jpeg'])
+    inputs = read_bag(tmp_path / 'jpeg')
+    assert inputs['/camera/image_raw/compressed'][0][2].format == 'jpeg'
+    counts = replay(tmp_path / 'jpeg', tmp_path / 'out')
+    out = read_bag(tmp_path / 'out')
+    assert len(out['/faces']) == counts['images'] == len(inputs['/camera/image_raw/compressed'])
+    assert any(len(m.modalities) == 2 for _, _, m in out['/emotion'])
+    # Outputs only: nothing to play. Two cameras: one must be chosen.
     with pytest.raises(ValueError, match='no sensor_msgs/msg/Image'):
-        replay(tmp_path / 'outputs_only', tmp_path / 'again')
+        replay(tmp_path / 'out', tmp_path / 'again')
+    with BagWriter(tmp_path / 'two_cameras') as writer:
+        for topic in ('/left/image_raw', '/right/image_raw'):
+            writer.write(topic, Image(**bgr_fields(cv2.imread(str(photo)))), 1)
+    with pytest.raises(ValueError, match='several camera topics'):
+        replay(tmp_path / 'two_cameras', tmp_path / 'none')
+    assert replay(tmp_path / 'two_cameras', tmp_path / 'left',
+                  topics=['/left/image_raw'])['images'] == 1
 
 
 def test_fusion_survives_the_audio_node_stopping(data):
@@ -143,6 +159,5 @@ def test_fusion_survives_the_audio_node_stopping(data):
 
 
 def stamped(node, offset=0.0):
-    from std_msgs.msg import Header
     now = node.get_clock().now().nanoseconds * 1e-9 + offset
     return Header(stamp=to_time(now), frame_id='sensor')

@@ -4,21 +4,23 @@
     av-emotion-bag speech.wav face.jpg --out my_bag      # a still image for the sound's length
     av-emotion-bag speech.wav frames/ --fps 30 --out my_bag
 
-Writes sensor_msgs/Image (bgr8) on --image, audio_common_msgs AudioDataStamped (S16LE
-chunks) on --audio and AudioInfo on --audio-info, stamped from --start. Play it with
+Writes sensor_msgs/Image (bgr8) on --image (or, with --jpeg, CompressedImage on
+<image>/compressed: a tenth of the size), audio_common_msgs AudioDataStamped (S16LE chunks)
+on --audio and AudioInfo on --audio-info, stamped from --start. Play it with
 `av-emotion-replay`, or with `ros2 bag play --clock` next to the launched nodes.
 """
 import argparse
 import importlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from builtin_interfaces.msg import Time
 from rclpy.serialization import serialize_message
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
 from av_emotion_bringup.recording import read_recording
 from av_emotion_vision.image import bgr_fields
@@ -79,14 +81,19 @@ def ros_time(ns):
     return Time(sec=ns // 10**9, nanosec=ns % 10**9)
 
 
-def recording_messages(recording, start, chunk=0.1, frame_id='camera', mic_frame='mic'):
-    """(stamp ns, 'image' | 'audio' | 'audio_info', message) in time order; start in ns."""
+def recording_messages(recording, start, chunk=0.1, frame_id='camera', mic_frame='mic',
+                       jpeg=False):
+    """(stamp ns, 'image' | 'compressed' | 'audio' | 'audio_info', message) in time order;
+    start in ns; jpeg: CompressedImage frames instead of Image."""
     out = []
     for t, bgr in recording.frames:
         ns = start + int(round(t * 1e9))
-        image = Image(**bgr_fields(bgr))
+        if jpeg:
+            image = CompressedImage(format='jpeg', data=cv2.imencode('.jpg', bgr)[1].tobytes())
+        else:
+            image = Image(**bgr_fields(bgr))
         image.header.stamp, image.header.frame_id = ros_time(ns), frame_id
-        out.append((ns, 'image', image))
+        out.append((ns, 'compressed' if jpeg else 'image', image))
     if recording.samples is not None:
         rate = recording.rate
         pcm = (np.clip(np.nan_to_num(recording.samples), -1, 32767 / 32768) * 32768).astype('<i2')
@@ -115,6 +122,7 @@ def main(argv=None):
     parser.add_argument('--start', type=int, default=1_700_000_000,
                         help='stamp of the first sample (whole seconds)')
     parser.add_argument('--image', default='/camera/image_raw')
+    parser.add_argument('--jpeg', action='store_true', help='JPEG-compressed frames')
     parser.add_argument('--audio', default='/audio_stamped')
     parser.add_argument('--audio-info', default='/audio_info')
     args = parser.parse_args(argv)
@@ -127,10 +135,11 @@ def main(argv=None):
         recording = read_recording(args.media, args.fps)
     except ValueError as error:
         parser.error(str(error))
-    topics = {'image': args.image, 'audio': args.audio, 'audio_info': args.audio_info}
+    topics = {'image': args.image, 'compressed': f'{args.image}/compressed', 'audio': args.audio,
+              'audio_info': args.audio_info}
     counts = {}
     with BagWriter(args.out, args.storage) as bag:
-        for ns, kind, msg in recording_messages(recording, args.start * 10**9):
+        for ns, kind, msg in recording_messages(recording, args.start * 10**9, jpeg=args.jpeg):
             bag.write(topics[kind], msg, ns)
             counts[topics[kind]] = counts.get(topics[kind], 0) + 1
     print(f'{args.out}: {recording.duration:.1f} s, ' +

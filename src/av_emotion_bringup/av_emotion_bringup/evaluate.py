@@ -26,12 +26,19 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import soundfile as sf
 from tqdm import tqdm
 
 from av_emotion.config import defaults
 from av_emotion.datasets import pair_by_label, ravdess
 from av_emotion.metrics import plot_confusion, report
 from av_emotion.taxonomy import LABELS, canonical
+from av_emotion_audio.pipeline import AudioPipeline
+from av_emotion_bringup.recording import read_recording
+from av_emotion_bringup.timeline import plot_timeline, track
+from av_emotion_fusion.fusion import STRATEGIES, Combiner, Evidence, face_reliability, fuse
+from av_emotion_fusion.stream import Face, FusionStream
+from av_emotion_vision.pipeline import VisionPipeline
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.webp'}
 AUDIO_SUFFIXES = {'.wav', '.flac'}
@@ -89,8 +96,6 @@ def face_estimate(pipeline, path):
 
 
 def evaluate_vision(args):
-    from av_emotion_vision.pipeline import VisionPipeline
-
     root, items = face_images(args.data, args.split)
     pipeline = VisionPipeline(**{'expression.model': args.model} if args.model else {})
     truth, predicted, detected, whole = [], [], 0, 0
@@ -149,15 +154,11 @@ def clip_estimate(pipeline, samples, rate):
 
 
 def read_clip(path):
-    import soundfile as sf
-
     samples, rate = sf.read(str(path), dtype='float32', always_2d=True)
     return samples.mean(axis=1), rate
 
 
 def evaluate_audio(args):
-    from av_emotion_audio.pipeline import AudioPipeline
-
     items = speech_clips(args.data, args.actors)
     pipeline = AudioPipeline(**{'emotion.model': args.model} if args.model else {})
     truth, predicted, unvoiced = [], [], 0
@@ -174,8 +175,6 @@ def evaluate_audio(args):
 
 def fused_label(vision, audio, strategy, combiner):
     """Top label of the fusion of (probabilities, reliability) per modality; None: absent."""
-    from av_emotion_fusion.fusion import Evidence, fuse
-
     weights = defaults('fusion')
     evidence = {m: Evidence(np.asarray(e[0]), e[1], 0.0)
                 for m, e in (('vision', vision), ('audio', audio)) if e is not None}
@@ -191,10 +190,6 @@ def side_by_side(truth, predicted, **extra):
 
 
 def evaluate_pairs(args):
-    from av_emotion_audio.pipeline import AudioPipeline
-    from av_emotion_fusion.fusion import STRATEGIES, Combiner
-    from av_emotion_vision.pipeline import VisionPipeline
-
     face_root, faces = face_images(args.faces, args.split)
     clips = speech_clips(args.speech, args.actors)
     pairs = pair_by_label([label for _, label in faces], [label for _, label in clips],
@@ -225,11 +220,6 @@ def evaluate_pairs(args):
 
 
 def evaluate_av(args):
-    from av_emotion_audio.pipeline import AudioPipeline
-    from av_emotion_bringup.recording import read_recording
-    from av_emotion_bringup.timeline import plot_timeline
-    from av_emotion_fusion.fusion import Combiner
-
     items = labelled_files(args.data, VIDEO_SUFFIXES)
     if not items:
         sys.exit(f'no labelled videos under {args.data}/<label>/')
@@ -257,12 +247,7 @@ def evaluate_av(args):
 
 def clip_modalities(recording, audio, strategy):
     """Clip estimates ((probabilities, reliability) or None) of vision and audio, and the
-    timeline tracks of vision, audio and their fusion as the node computes it (15 Hz)."""
-    from av_emotion_bringup.timeline import track
-    from av_emotion_fusion.fusion import face_reliability
-    from av_emotion_fusion.stream import Face, FusionStream
-    from av_emotion_vision.pipeline import VisionPipeline
-
+    timeline tracks of vision, audio and their fusion as the node computes it (at its rate)."""
     full_height = defaults('fusion')['face_full_height']
     pipeline, events = VisionPipeline(), []
     seen = []  # (t, probabilities, reliability) of the largest face per frame

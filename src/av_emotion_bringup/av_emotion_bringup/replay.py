@@ -7,7 +7,8 @@ plays IN_BAG (sqlite3 or mcap) into them: /clock follows the bag, and each messa
 handed over only when the previous one has been processed and every output it caused has
 been recorded, so a replay is deterministic, runs as fast as the nodes allow and drops
 nothing. Images (sensor_msgs Image or CompressedImage), audio_common_msgs
-AudioDataStamped and AudioInfo are taken by type, whatever their topic names. Every output
+AudioDataStamped and AudioInfo are taken by type, whatever their topic names (--topics
+chooses where there are several cameras or microphones); other topics are skipped. Every output
 topic (faces, voice, emotion, /diagnostics) is written to OUT_BAG (mcap), stamped with the
 simulated time it was received at; `ros2 bag info OUT_BAG` opens it.
 """
@@ -125,12 +126,36 @@ class Replay:
         self.graph.close()
 
 
-def replay(in_bag, out_bag, namespace=''):
-    """Play in_bag into the nodes and write what they publish to out_bag; returns counts."""
+def input_connections(connections, chosen):
+    """The bag connections to play: one camera topic, one audio and one audio info topic.
+
+    chosen: topic names asked for; where a kind has several topics, one must be chosen.
+    """
+    kinds = {'camera': ('Image', 'CompressedImage'), 'audio': ('AudioDataStamped',),
+             'audio info': ('AudioInfo',)}
+    picked = []
+    for kind, names in kinds.items():
+        found = [c for c in connections if c.msgtype in INPUTS and
+                 c.msgtype.rsplit('/', 1)[1] in names]
+        asked = [c for c in found if c.topic in chosen]
+        if asked:
+            found = asked
+        if len({c.topic for c in found}) > 1:
+            raise ValueError(f'several {kind} topics ({", ".join(sorted({c.topic for c in found}))}'
+                             f'); choose one with --topics')
+        picked += found
+    if not picked:
+        raise ValueError(f'no {", ".join(INPUTS)} topic')
+    return picked
+
+
+def replay(in_bag, out_bag, namespace='', topics=()):
+    """Play in_bag into the nodes and write what they publish to out_bag; returns counts.
+
+    topics: input topics to play where the bag has several of a kind.
+    """
     with Reader(in_bag) as reader:
-        connections = [c for c in reader.connections if c.msgtype in INPUTS]
-        if not connections:
-            raise ValueError(f'{in_bag} has no {", ".join(INPUTS)} topic')
+        connections = input_connections(reader.connections, set(topics))
         compressed = any(c.msgtype.endswith('CompressedImage') for c in connections)
         session = Replay(namespace, compressed)
         try:
@@ -154,13 +179,15 @@ def main(argv=None):
     parser.add_argument('in_bag', type=Path)
     parser.add_argument('--out', type=Path, required=True, help='bag folder to create (mcap)')
     parser.add_argument('--namespace', default='', help='namespace of the nodes')
+    parser.add_argument('--topics', nargs='+', default=(),
+                        help='input topics to play, where the bag has several cameras or audio')
     args = parser.parse_args(argv)
     if not args.in_bag.exists():
         parser.error(f'{args.in_bag} does not exist')
     if args.out.exists():
         parser.error(f'{args.out} exists; rosbag2 writes a new folder')
     try:
-        counts = replay(args.in_bag, args.out, args.namespace)
+        counts = replay(args.in_bag, args.out, args.namespace, args.topics)
     except (ValueError, RuntimeError) as error:
         sys.exit(f'av-emotion-replay: {error}')
     print(f'{args.out}: ' + ', '.join(f'{k} {v}' for k, v in counts.items()))

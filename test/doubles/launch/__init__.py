@@ -19,5 +19,15 @@ class LaunchDescription:
         return self._entities
 
     def get_launch_arguments(self, conditional_inclusion=False):
-        from launch.actions import DeclareLaunchArgument
-        return [e for e in self._entities if isinstance(e, DeclareLaunchArgument)]
+        """Declared arguments, also those of included descriptions found without a context."""
+        from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+        found = []
+        for entity in self._entities:
+            if isinstance(entity, DeclareLaunchArgument):
+                found.append(entity)
+            elif isinstance(entity, IncludeLaunchDescription):
+                included = (entity.launch_description_source
+                            .try_get_launch_description_without_context())
+                if included is not None:
+                    found += included.get_launch_arguments(conditional_inclusion)
+        return found

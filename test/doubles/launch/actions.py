@@ -14,3 +14,14 @@ class DeclareLaunchArgument:
     default_value = property(lambda self: self._default_value)
     description = property(lambda self: self._description)
     choices = property(lambda self: self._choices)
+
+
+class IncludeLaunchDescription:
+    def __init__(self, launch_description_source, *, launch_arguments=None, **kwargs):
+        self._source = launch_description_source
+        self._arguments = [(normalize_to_list_of_substitutions(k),
+                            normalize_to_list_of_substitutions(v))
+                           for k, v in (launch_arguments or [])]
+
+    launch_description_source = property(lambda self: self._source)
+    launch_arguments = property(lambda self: self._arguments)
