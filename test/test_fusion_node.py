@@ -10,8 +10,10 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import RegionOfInterest
 
 from av_emotion.ros import emotion_msg, to_time
+from av_emotion.taxonomy import LABELS
 from av_emotion_audio.pipeline import AudioPipeline
 from av_emotion_bringup.graph import wait_for
+from av_emotion_fusion.fusion import Evidence, face_reliability, fuse
 from av_emotion_fusion.node import FusionNode
 from av_emotion_msgs.msg import Face, FaceArray, FusedEmotion, Voice
 from av_emotion_vision.pipeline import VisionPipeline
@@ -163,3 +165,25 @@ def test_learned_combiner_runs_and_bad_parameters_are_clear(graph, happy, tmp_pa
     probe.send_voice(t, voice, speech)
     only_face = probe.next(lambda m: m.modalities and m.header.stamp == to_time(t))
     assert list(only_face.modalities) == ['vision']
+
+
+def test_a_label_the_voice_model_lacks_comes_from_the_face(graph, happy):
+    face, voice, speech = happy
+    probe = Probe(graph, 'f5', strategy='weighted', rate=20.0,
+                  **{'smoothing.time_constant': 0.0})
+    known = np.array([label != 'disgusted' for label in LABELS])
+    partial = np.where(known, voice, 0) / voice[known].sum()
+    t = probe.now()
+    probe.send_faces(t, [(4, face, 120)])
+    msg = Voice(voiced=True, speech_probability=speech)
+    msg.header.stamp = to_time(t)
+    msg.emotion = emotion_msg(msg.header, partial, speech, known)  # six labels, six values
+    probe.voice.publish(msg)
+    fused = probe.next(lambda m: len(m.modalities) == 2)
+    assert fused is not None
+    assert list(fused.audio.labels) == [label for label in LABELS if label != 'disgusted']
+    assert list(fused.emotion.labels) == list(LABELS)
+    expected, _ = fuse({'vision': Evidence(face, face_reliability(0.95, 120, 96), 0),
+                        'audio': Evidence(partial, speech, 0, known)},
+                       {'vision': 1.0, 'audio': 1.0}, 'weighted')
+    assert list(fused.emotion.probabilities) == pytest.approx(expected, abs=1e-5)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from av_emotion.config import defaults, merged
-from av_emotion.taxonomy import LABELS, VALENCE_AROUSAL, canonical, to_rep155, valence_arousal
+from av_emotion.taxonomy import (LABELS, VALENCE_AROUSAL, canonical, covered, to_rep155,
+                                 valence_arousal)
 
 
 def test_labels_are_rep155():
@@ -44,3 +45,8 @@ def test_config_defaults_come_from_the_yaml():
     assert merged('vision', {'detection.width': 480})['detection.width'] == 480
     with pytest.raises(KeyError, match='detection.widht'):
         merged('vision', {'detection.widht': 480})
+
+
+def test_covered_labels_of_a_model():
+    mask = covered(['fear', 'happy', 'calm', 'neutral'])
+    assert [label for label, k in zip(LABELS, mask) if k] == ['neutral', 'happy', 'scared']

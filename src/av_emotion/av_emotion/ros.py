@@ -36,13 +36,18 @@ def declare_parameters(node, config, ranges, live=()):
     return {name: node.get_parameter(name).value for name in names}
 
 
-def emotion_msg(header, probabilities=None, reliability=1.0):
-    """Emotion message of REP-155 probabilities; no probabilities: an empty estimate."""
-    msg = Emotion(header=header, labels=list(LABELS))
+def emotion_msg(header, probabilities=None, reliability=1.0, known=None):
+    """Emotion message of REP-155 probabilities; no probabilities: an empty estimate.
+
+    known: bool per label, the labels the model can tell (None: all); only those are listed,
+    so that a fusion can tell "cannot say" from "probability 0".
+    """
+    known = np.ones(len(LABELS), bool) if known is None else np.asarray(known, bool)
+    msg = Emotion(header=header, labels=[label for label, k in zip(LABELS, known) if k])
     if probabilities is not None:
         valence, arousal = valence_arousal(probabilities)
         top = int(np.argmax(probabilities))
-        msg.probabilities = [float(p) for p in probabilities]
+        msg.probabilities = [float(p) for p, k in zip(probabilities, known) if k]
         msg.label = LABELS[top]
         msg.valence, msg.arousal = float(valence), float(arousal)
         msg.confidence = float(probabilities[top] * reliability)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from av_emotion.taxonomy import to_rep155
+from av_emotion.taxonomy import covered, to_rep155
 
 
 def session(model, threads=1):
@@ -46,6 +46,7 @@ class ProbabilityModel:
     def __init__(self, package, model, threads=1):
         self.session = session(str(packaged_model(package, model)), threads)
         self.labels = class_labels(self.session, model)
+        self.known = covered(self.labels)  # the REP-155 labels this model can tell
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = next(o.name for o in self.session.get_outputs()
                                 if o.name == 'probabilities')

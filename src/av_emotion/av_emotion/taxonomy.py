@@ -60,6 +60,12 @@ def to_rep155(probabilities, labels):
     return merged / np.maximum(merged.sum(axis=-1, keepdims=True), 1e-12)
 
 
+def covered(labels):
+    """Bool per LABELS entry: whether one of a model's class names maps to it."""
+    names = {canonical(name) for name in labels}
+    return np.array([label in names for label in LABELS])
+
+
 def valence_arousal(probabilities):
     """Probability-weighted valence and arousal of a REP-155 vector (or batch)."""
     va = np.asarray(probabilities, dtype=np.float32) @ _VA

@@ -20,7 +20,7 @@ RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
 AUDIO_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
 
-def voice_msg(voice, frame_id):
+def voice_msg(voice, frame_id, known):
     f = voice.features
     msg = Voice(window_start=to_time(voice.start), window_end=to_time(voice.end),
                 speech_probability=voice.speech_probability, voiced=voice.voiced)
@@ -31,7 +31,7 @@ def voice_msg(voice, frame_id):
         spectral_centroid_hz=f.spectral_centroid_hz,
         spectral_slope_db_per_khz=f.spectral_slope_db_per_khz,
         spectral_flatness=f.spectral_flatness, mfcc=f.mfcc.tolist())
-    msg.emotion = emotion_msg(msg.header, voice.probabilities, voice.speech_probability)
+    msg.emotion = emotion_msg(msg.header, voice.probabilities, voice.speech_probability, known)
     return msg
 
 
@@ -82,7 +82,8 @@ class AudioNode(Node):
             self.count(f'{event}s', f'audio stamps jumped ahead: {event} '
                        f'(gaps up to max_fill are filled with silence)')
         for voice in voices:
-            self.voice_pub.publish(voice_msg(voice, msg.header.frame_id))
+            self.voice_pub.publish(voice_msg(voice, msg.header.frame_id,
+                                             self.pipeline.classifier.known))
             self.published += 1
             self.voiced += voice.voiced
         self.windows += len(voices)

@@ -7,7 +7,7 @@ from rclpy.time import Time
 from std_msgs.msg import Header
 
 from av_emotion.ros import declare_parameters, emotion_msg, run
-from av_emotion.taxonomy import LABELS
+from av_emotion.taxonomy import covered, to_rep155
 from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
 
@@ -24,9 +24,23 @@ def seconds(stamp):
     return Time.from_msg(stamp).nanoseconds * 1e-9
 
 
+def estimate_of(emotion):
+    """(REP-155 probabilities, known labels) of an Emotion message; ValueError if malformed."""
+    if len(emotion.labels) != len(emotion.probabilities):
+        raise ValueError(f'{len(emotion.probabilities)} probabilities for '
+                         f'{len(emotion.labels)} labels')
+    return to_rep155(emotion.probabilities, emotion.labels), covered(emotion.labels)
+
+
 def faces_of(msg):
-    return [Face(f.id, f.emotion.probabilities, f.detection_score, f.roi.width, f.roi.height)
-            for f in msg.faces if len(f.emotion.probabilities) == len(LABELS)]
+    """The faces of a FaceArray that have an estimate; ValueError if one is malformed."""
+    faces = []
+    for f in msg.faces:
+        if len(f.emotion.probabilities):
+            probabilities, known = estimate_of(f.emotion)
+            faces.append(Face(f.id, probabilities, f.detection_score, f.roi.width,
+                              f.roi.height, known))
+    return faces
 
 
 class FusionNode(Node):
@@ -64,7 +78,12 @@ class FusionNode(Node):
 
     def on_faces(self, msg):
         self.counts['faces'] += 1
-        if self.stream.faces(seconds(msg.header.stamp), faces_of(msg)):
+        try:
+            faces = faces_of(msg)
+        except ValueError as error:
+            self.count('bad_faces', f'ignoring a face array with a malformed estimate: {error}')
+            return
+        if self.stream.faces(seconds(msg.header.stamp), faces):
             self.frame_id = msg.header.frame_id
             self.stamps['vision'] = msg.header.stamp
         else:
@@ -73,13 +92,15 @@ class FusionNode(Node):
 
     def on_voice(self, msg):
         self.counts['voices'] += 1
-        probabilities = msg.emotion.probabilities if msg.voiced else None
-        if probabilities is not None and len(probabilities) != len(LABELS):
-            self.count('bad_voices', f'ignoring the emotion of a voice window with '
-                       f'{len(probabilities)} probabilities, not {len(LABELS)}')
-            probabilities = None
+        probabilities, known = None, None
+        if msg.voiced and len(msg.emotion.probabilities):
+            try:
+                probabilities, known = estimate_of(msg.emotion)
+            except ValueError as error:
+                self.count('bad_voices', f'ignoring the malformed emotion of a voice window: '
+                           f'{error}')
         if not self.stream.voice(seconds(msg.header.stamp), probabilities,
-                                 msg.speech_probability):
+                                 msg.speech_probability, known):
             self.count('late_voices', 'ignoring a voice window older than the last one '
                        '(out-of-order stamps)')
         elif probabilities is not None:
@@ -87,7 +108,10 @@ class FusionNode(Node):
 
     def on_pair(self, faces, voice):
         self.counts['pairs'] += 1
-        self.stream.attribute(faces_of(faces))
+        try:
+            self.stream.attribute(faces_of(faces))
+        except ValueError:
+            pass  # already counted by on_faces
 
     def count(self, key, message):
         if key not in self.counts:
@@ -108,7 +132,8 @@ class FusionNode(Node):
                                   max((e.reliability for e in used.values()), default=0.0))
         for modality, evidence in used.items():
             setattr(msg, modality, emotion_msg(Header(stamp=self.stamps[modality]),
-                                               evidence.probabilities, evidence.reliability))
+                                               evidence.probabilities, evidence.reliability,
+                                               evidence.known))
             self.used[modality] += 1
         self.publisher.publish(msg)
         self.counts['published'] += 1

@@ -21,6 +21,7 @@ class Face:
     score: float
     width: float
     height: float
+    known: np.ndarray = None  # bool per label: the model can tell it; None: all
 
 
 @dataclass
@@ -58,7 +59,7 @@ class FusionStream:
         self.smoother.forget({f.id for f in faces} | {0})
         return True
 
-    def voice(self, stamp, probabilities, speech_probability):
+    def voice(self, stamp, probabilities, speech_probability, known=None):
         """A voice window ending at stamp; probabilities None when it was not voiced.
 
         Unvoiced windows leave the last voiced one to age out. False when out of order.
@@ -67,7 +68,7 @@ class FusionStream:
             return False
         if probabilities is not None:
             self.voice_evidence = Evidence(np.asarray(probabilities, float),
-                                           voice_reliability(speech_probability), stamp)
+                                           voice_reliability(speech_probability), stamp, known)
         return True
 
     def attribute(self, faces):
@@ -84,7 +85,8 @@ class FusionStream:
         if face is not None:
             evidence['vision'] = Evidence(
                 face.probabilities, face_reliability(face.score, face.height,
-                                                     p['face_full_height']), self.frame[0])
+                                                     p['face_full_height']), self.frame[0],
+                face.known)
         evidence = fresh(evidence, now, p['max_age'])
         prior = {'vision': p['weights.vision'], 'audio': p['weights.audio']}
         probabilities, weights = fuse(evidence, prior, p['strategy'], self.combiner)

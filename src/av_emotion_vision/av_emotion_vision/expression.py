@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 
 from av_emotion.runtime import class_labels, packaged_model, session
-from av_emotion.taxonomy import to_rep155
+from av_emotion.taxonomy import covered, to_rep155
 
 
 class ExpressionClassifier:
@@ -16,6 +16,7 @@ class ExpressionClassifier:
         self.margin = margin
         self.session = session(str(packaged_model('av_emotion_vision', model)), threads)
         self.labels = class_labels(self.session, model)
+        self.known = covered(self.labels)  # the REP-155 labels this model can tell
         face = self.session.get_inputs()[0]
         self.input_name, self.size = face.name, face.shape[-1]
 

@@ -28,7 +28,7 @@ RANGES = {'threads': (1, 16), 'detection.score_threshold': (0.0, 1.0),
           'tracking.timeout': (0.0, 60.0), 'diagnostics_period': (0.1, 60.0)}
 
 
-def face_array_msg(header, image_shape, faces):
+def face_array_msg(header, image_shape, faces, known):
     msg = FaceArray(header=header, image_height=image_shape[0], image_width=image_shape[1])
     for face in faces:
         x, y, w, h = (int(round(v)) for v in face.box)
@@ -37,7 +37,7 @@ def face_array_msg(header, image_shape, faces):
                                width=max(0, min(x + w, image_shape[1]) - x0),
                                height=max(0, min(y + h, image_shape[0]) - y0))
         msg.faces.append(Face(id=face.id, roi=roi, detection_score=float(face.score),
-                              emotion=emotion_msg(header, face.probabilities, face.score)))
+                              emotion=emotion_msg(header, face.probabilities, face.score, known)))
     return msg
 
 
@@ -102,7 +102,8 @@ class VisionNode(Node):
         except Exception as error:  # noqa: BLE001 - any bad frame is dropped, never fatal
             self.reject(msg, error)
             return
-        self.faces_pub.publish(face_array_msg(msg.header, bgr.shape, frame.faces))
+        self.faces_pub.publish(face_array_msg(msg.header, bgr.shape, frame.faces,
+                                              self.pipeline.classifier.known))
         self.published += 1
         if self.publish_annotated and self.annotated_pub.get_subscription_count():
             self.annotated_pub.publish(
