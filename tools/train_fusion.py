@@ -134,7 +134,7 @@ def main():
         print(f'training pairs with both modalities, {name}: accuracy {score:.3f}')
 
     model = clone(combiner).fit(X, y)
-    onnx_model = convert_sklearn(model,
+    onnx_model = convert_sklearn(model, name='fusion_combiner',
                                  initial_types=[('evidence', FloatTensorType([None, X.shape[1]]))],
                                  options={id(model.steps[-1][1]): {'zipmap': False}},
                                  target_opset=17)
