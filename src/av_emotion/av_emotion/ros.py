@@ -76,6 +76,11 @@ def run(node_class, args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:  # noqa: BLE001
+        # Ctrl-C or SIGTERM shut the context down under a running callback (it was
+        # publishing, say): that is the stop asked for, not an error.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.destroy_node()

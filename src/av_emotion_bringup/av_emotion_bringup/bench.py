@@ -2,7 +2,8 @@
 
 Vision frames are 640x480: the sample video (one face) letterboxed, and a crop of the sample
 group photo holding three faces. Audio is a real 4 s utterance, analysed hop by hop as the
-node does. The whole graph (e2e) runs one process per node, fed both at once in real time.
+node does. The whole graph (e2e) runs one process per node, fed both at once in real time;
+its audio node is stopped and started again midway.
 Prints a table and writes JSON (bench/results.json).
 """
 import argparse
@@ -31,6 +32,7 @@ from av_emotion_vision.pipeline import VisionPipeline
 
 WIDTH, HEIGHT = 640, 480
 VISION = 'av_emotion_vision.node'
+AUDIO = 'av_emotion_audio.node'
 # Our publisher is reliable; see image_reliability in config/vision.yaml.
 VISION_BENCH = {'publish_annotated': 'false', 'image_reliability': 'reliable'}
 # Region of the sample group photo (x, y, width, height) holding exactly three faces.
@@ -106,18 +108,21 @@ def time_audio(path, rounds):
             'sample_rate': rate, 'windows': len(windows) * rounds}
 
 
+def spawn(namespace, module, params):
+    """A node (`module`.main) in a process of its own, on this machine's loopback only."""
+    os.environ.update(ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
+                      ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
+    return subprocess.Popen(
+        [sys.executable, '-c', f'from {module} import main; main()', '--ros-args',
+         '-r', f'__ns:=/{namespace}',
+         *[a for name, value in params.items() for a in ('-p', f'{name}:={value}')]])
+
+
 @contextmanager
 def node_processes(namespace, *nodes):
     """Nodes ((module, {parameter: value}) each) in processes of their own, with a graph here
-    to talk to them."""
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
-               ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
-    os.environ.update(env)
-    processes = [subprocess.Popen(
-        [sys.executable, '-c', f'from {module} import main; main()', '--ros-args',
-         '-r', f'__ns:=/{namespace}',
-         *[a for name, value in params.items() for a in ('-p', f'{name}:={value}')]], env=env)
-        for module, params in nodes]
+    to talk to them. More may be appended to the yielded list; all are stopped at the end."""
+    processes = [spawn(namespace, module, params) for module, params in nodes]
     graph = Graph()
     try:
         yield processes, graph
@@ -165,7 +170,7 @@ def audio_node_run(path, repeats=3):
     """audio_node fed a real recording as S16LE chunks in real time: peak RSS, windows."""
     samples, rate = sf.read(str(path), dtype='int16')
     samples = np.tile(samples, repeats)
-    with node_processes('bench', ('av_emotion_audio.node', {})) as ((node,), graph):
+    with node_processes('bench', (AUDIO, {})) as ((node,), graph):
         player = graph.node('bench_microphone')
         audio = player.create_publisher(AudioDataStamped, '/bench/audio_stamped', 100)
         info = player.create_publisher(AudioInfo, '/bench/audio_info', 10)
@@ -189,13 +194,14 @@ def audio_node_run(path, repeats=3):
                 'windows': len(voices), 'voiced': sum(v.voiced for v in voices)}
 
 
-def e2e_run(frames, speech, rate=30):
+def e2e_run(frames, speech, rate=30, audio_down=(4.0, 8.0)):
     """The whole graph, one process per node, fed camera frames at `rate` fps and speech in
-    real time: camera stamp -> fused message latency and the nodes' peak RSS."""
+    real time: camera stamp -> fused message latency, the nodes' peak RSS, and what the
+    output does while the audio node is stopped from audio_down[0] to audio_down[1] s."""
     samples, sample_rate = sf.read(str(speech), dtype='int16')
-    samples = np.tile(samples, 3)
-    nodes = [(VISION, VISION_BENCH), ('av_emotion_audio.node', {}),
-             ('av_emotion_fusion.node', {})]
+    samples = np.tile(samples, 4)
+    nodes = [(VISION, VISION_BENCH), (AUDIO, {}), ('av_emotion_fusion.node', {})]
+    stopped = restarted = None
     with node_processes('e2e', *nodes) as (processes, graph):
         player = graph.node('e2e_player')
         images = player.create_publisher(Image, '/e2e/image', 10)
@@ -222,9 +228,21 @@ def e2e_run(frames, speech, rate=30):
                     int((start + sent / sample_rate) * 1e9), 10**9)
                 audio.publish(msg)
                 sent += chunk
+            # Stopped while its voice is in use, the hardest case for dropping it in time.
+            if (stopped is None and now - start >= audio_down[0] and fused and
+                    len(fused[-1][1].modalities) == 2):
+                rss_audio = peak_rss_mb(processes[1].pid)
+                processes[1].terminate()
+                processes[1].wait(timeout=10)
+                stopped = time.time()
+            elif restarted is None and now - start >= audio_down[1]:
+                processes.append(spawn('e2e', AUDIO, {}))
+                restarted = time.time()
             time.sleep(max(0.0, start + (i + 1) / rate - time.time()))
         wait_for(lambda: False, timeout=1.0)
-        rss = {module.split('.')[0]: peak_rss_mb(p.pid) for (module, _), p in zip(nodes, processes)}
+        rss = {'av_emotion_vision': peak_rss_mb(processes[0].pid),
+               'av_emotion_audio': max(rss_audio, peak_rss_mb(processes[-1].pid)),
+               'av_emotion_fusion': peak_rss_mb(processes[2].pid)}
     # Per camera frame: from its stamp to the first fused message that used it (later ones
     # reuse it while it is the newest frame, which says nothing about latency).
     first = {}
@@ -237,7 +255,14 @@ def e2e_run(frames, speech, rate=30):
             'latency_ms_p50': 1e3 * float(np.percentile(latencies, 50)),
             'rss_mb': sum(rss.values()), 'rss_mb_nodes': rss, 'input_fps': rate,
             'fused_messages': len(fused), 'frames_fused': len(first),
-            'with_both': sum(len(m.modalities) == 2 for _, m in fused)}
+            'with_both': sum(len(m.modalities) == 2 for _, m in fused),
+            'audio_stopped': {
+                'vision_alone_after_s': next(t for t, m in fused if t > stopped and
+                                             list(m.modalities) == ['vision']) - stopped,
+                'fusing_again_after_restart_s': next(
+                    (t for t, m in fused if t > restarted and len(m.modalities) == 2),
+                    float('nan')) - restarted,
+                'largest_output_gap_s': float(np.diff([t for t, _ in fused]).max())}}
 
 
 def peer(python, frames):
@@ -318,6 +343,10 @@ def print_table(results):
           f"{e['latency_ms_p50']:.1f}) at {e['input_fps']} fps, RSS {e['rss_mb']:.0f} MB "
           f"({', '.join(f'{k} {v:.0f}' for k, v in e['rss_mb_nodes'].items())}), "
           f"{e['with_both']}/{e['fused_messages']} fused from both")
+    down = e['audio_stopped']
+    print(f"audio_node stopped: vision alone after {down['vision_alone_after_s']:.2f} s, fusing "
+          f"again {down['fusing_again_after_restart_s']:.2f} s after its restart, largest "
+          f"output gap {down['largest_output_gap_s']:.3f} s")
     if 'speedup_vs_fer' in results:
         print(f"speed-up vs fer ({results['peer_fer']['config']}): "
               f"{results['speedup_vs_fer']:.1f}x")
