@@ -7,7 +7,7 @@ import pytest
 
 from av_emotion.datasets import pair_by_label
 from av_emotion_bringup.evaluate import main
-from av_emotion_bringup.recording import read_recording, write_mp4
+from av_emotion_bringup.recording import read_recording, write_video
 
 
 def test_label_folders(data, tmp_path):
@@ -78,9 +78,9 @@ def test_audio_visual_clips(data, tmp_path):
                        sorted((data / 'speech' / 'ravdess' / 'happy').glob('*.flac'))[3]],
              'sad': [data / 'video' / 'WolfgangLanger_Pexels.mp4',
                      sorted((data / 'speech' / 'ravdess' / 'sad').glob('*.flac'))[0]]}
-    for label, files in media.items():
+    for (label, files), suffix in zip(media.items(), ('.mp4', '.flv')):
         (tmp_path / 'clips' / label).mkdir(parents=True)
-        write_mp4(tmp_path / 'clips' / label / 'clip.mp4', read_recording(files))
+        write_video(tmp_path / 'clips' / label / f'clip{suffix}', read_recording(files))
     out = tmp_path / 'av.json'
     main(['av', '--data', str(tmp_path / 'clips'), '--json', str(out)])
     result = json.loads(out.read_text())

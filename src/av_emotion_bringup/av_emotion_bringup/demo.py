@@ -22,7 +22,7 @@ from rosbags.rosbag2 import Reader
 from av_emotion.taxonomy import LABELS
 from av_emotion_bringup.bag import BagWriter, recording_messages, typestore
 from av_emotion_bringup.media import sample_media
-from av_emotion_bringup.recording import Recording, read_recording, write_mp4
+from av_emotion_bringup.recording import Recording, read_recording, write_video
 from av_emotion_bringup.replay import replay
 from av_emotion_bringup.timeline import plot_timeline, print_timeline, track
 from av_emotion_vision.draw import COLOURS, FONT, annotate
@@ -120,7 +120,7 @@ def main(argv=None):
     tracks = tracks_of(out)
     print_timeline(tracks)
     plot_timeline(tracks, args.out / 'timeline.png', 'av_emotion: face, voice and fused')
-    write_mp4(args.out / 'annotated.mp4', annotated(recording, out))
+    write_video(args.out / 'annotated.mp4', annotated(recording, out))
     print(f'wrote {args.out / "timeline.png"}, {args.out / "annotated.mp4"}, {in_bag}, '
           f'{out_bag}')
 

@@ -1,4 +1,4 @@
-"""Audio-visual recordings as frames and samples: read from media files, written to mp4.
+"""Audio-visual recordings as frames and samples: read from media files, written to video.
 
 A recording is what av-emotion-bag turns into a bag and av-emotion-eval av evaluates:
 a video file with its audio track (mp4, flv, mkv, ...), or an audio file (wav, flac, ...)
@@ -97,8 +97,9 @@ def read_image(path):
     return image
 
 
-def write_mp4(path, recording, fps=None):
-    """An mp4 of the recording (H.264 frames at fps, by default the recording's own; AAC sound)."""
+def write_video(path, recording, fps=None):
+    """The recording as H.264 frames (at fps, by default its own) and AAC sound, in the
+    container the path's suffix names (.mp4, .flv, .mkv, ...)."""
     height, width = recording.frames[0][1].shape[:2]
     span = recording.frames[-1][0]
     if fps is None:
