@@ -35,11 +35,13 @@ class Graph:
         return self.add(rclpy.create_node(name, context=self.context, **kwargs))
 
     def close(self):
+        # Spinning stops before nodes are destroyed: a callback running meanwhile would
+        # publish on a destroyed publisher (InvalidHandle).
+        rclpy.shutdown(context=self.context)
+        self.thread.join(timeout=5)
         for node in self.nodes:
             self.executor.remove_node(node)
             node.destroy_node()
-        rclpy.shutdown(context=self.context)
-        self.thread.join(timeout=5)
 
 
 def wait_for(condition, timeout=10.0, period=0.02):
