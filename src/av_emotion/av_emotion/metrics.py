@@ -53,3 +53,17 @@ def plot_confusion(result, path, title):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def expected_calibration_error(probabilities, truth, bins=15):
+    """ECE: |accuracy - confidence| of the top label, averaged over `bins` equal-width
+    confidence bins weighted by their share of samples. truth: class indices."""
+    probabilities = np.asarray(probabilities, float)
+    if not len(probabilities):
+        return 0.0
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(truth)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    return float(sum(abs(correct[which == b].mean() - confidence[which == b].mean()) *
+                     (which == b).mean() for b in range(bins) if (which == b).any()))

@@ -41,17 +41,26 @@ def class_labels(model_session, model):
 
 class ProbabilityModel:
     """An ONNX classifier of feature rows whose output `probabilities` has its columns named
-    in the metadata key "labels"; gives REP-155 probabilities (n, 7)."""
+    in the metadata key "labels"; gives REP-155 probabilities (n, 7).
+
+    A metadata key "temperature" (fitted on training-side data) calibrates them:
+    p ** (1 / T), renormalised.
+    """
 
     def __init__(self, package, model, threads=1):
         self.session = session(str(packaged_model(package, model)), threads)
         self.labels = class_labels(self.session, model)
         self.known = covered(self.labels)  # the REP-155 labels this model can tell
+        self.meta = self.session.get_modelmeta().custom_metadata_map
+        self.temperature = float(self.meta.get('temperature', 1.0))
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = next(o.name for o in self.session.get_outputs()
                                 if o.name == 'probabilities')
 
     def __call__(self, rows):
         rows = np.asarray(rows, np.float32).reshape(len(rows), -1)
-        return to_rep155(self.session.run([self.output_name], {self.input_name: rows})[0],
-                         self.labels)
+        probabilities = self.session.run([self.output_name], {self.input_name: rows})[0]
+        if self.temperature != 1.0:
+            probabilities = np.power(np.maximum(probabilities, 1e-12), 1.0 / self.temperature)
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return to_rep155(probabilities, self.labels)

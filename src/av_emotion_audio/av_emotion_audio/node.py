@@ -15,7 +15,9 @@ from av_emotion_msgs.msg import Voice, VoiceFeatures
 RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
           'max_fill': (0.0, 10.0), 'threads': (1, 16), 'vad.threshold': (0.0, 1.0),
           'vad.min_speech_fraction': (0.0, 1.0), 'default_info.sample_rate': (8000, 384000),
-          'default_info.channels': (1, 64), 'diagnostics_period': (0.1, 60.0)}
+          'default_info.channels': (1, 64), 'diagnostics_period': (0.1, 60.0),
+          'adaptation.prior_weight': (0.0, 1000.0), 'adaptation.reset_after': (0.0, 86400.0),
+          'adaptation.change_semitones': (0.0, 24.0), 'adaptation.change_windows': (1, 100)}
 # Reliable and deep: every chunk counts, and audio_capture publishes reliably.
 AUDIO_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -110,6 +112,10 @@ class AudioNode(Node):
         values = {'real_time_factor': f'{rtf:.4f}', 'chunks': self.handled,
                   'windows': self.windows,
                   'voiced_windows': self.voiced, **self.counts}
+        adaptation = self.pipeline.adaptation
+        if adaptation:
+            values.update(adaptation_session_windows=adaptation.n,
+                          adaptation_resets=adaptation.resets)
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         diagnostics = DiagnosticArray(status=[status])
         diagnostics.header.stamp = self.get_clock().now().to_msg()

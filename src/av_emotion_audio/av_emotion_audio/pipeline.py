@@ -7,6 +7,7 @@ import soxr
 
 from av_emotion.config import merged
 from av_emotion_audio import features as feats
+from av_emotion_audio.adaptation import SpeakerAdaptation
 from av_emotion_audio.buffer import AudioBuffer
 from av_emotion_audio.model import SpeechEmotionClassifier
 from av_emotion_audio.vad import FRAME, RATE, VoiceActivity
@@ -63,6 +64,16 @@ class AudioPipeline:
         self.vad = VoiceActivity(p['threads'])
         self.classifier = SpeechEmotionClassifier(p['emotion.model'], p['threads'])
         self.buffer = None
+        population = self.classifier.population()
+        self.adaptation = SpeakerAdaptation(
+            *population, p['adaptation.prior_weight'], p['adaptation.reset_after'],
+            p['adaptation.change_semitones'], p['adaptation.change_windows']) \
+            if population and p['adaptation.enabled'] else None
+
+    def new_session(self):
+        """Forget the current speaker (a new conversation)."""
+        if self.adaptation:
+            self.adaptation.reset()
 
     def push(self, samples, rate, stamp):
         """Add mono samples taken from `stamp` (s) at `rate` Hz; returns (voices, event).
@@ -81,12 +92,17 @@ class AudioPipeline:
                                                    self.params['vad.threshold'])
         t0 = time.perf_counter()
         voiced = is_voiced(frame_speech, self.params)
-        probabilities = self.classifier(features.model_input[None])[0] if voiced else None
+        probabilities = None
+        if voiced:
+            x = features.model_input
+            if self.adaptation:
+                x = self.adaptation(x, start + len(samples) / rate, features.pitch_hz)
+            probabilities = self.classifier(x[None])[0]
         timings['emotion'] = 1e3 * (time.perf_counter() - t0)
         return Voice(start, start + len(samples) / rate, float(frame_speech.mean()), voiced,
                      features, probabilities, timings)
 
     def clip(self, samples, rate):
-        """Voices of every window of a whole recording."""
+        """Voices of every window of a whole recording, in the current session."""
         return [self.analyse(w, rate, start) for start, w in
                 clip_windows(samples, rate, self.params['window'], self.params['hop'])]

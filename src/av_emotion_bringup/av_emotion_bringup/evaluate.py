@@ -9,7 +9,11 @@ vision: DIR holds `<label>/<image>` (REP-155 names or dataset names such as fear
 or the FER-2013 layout `<Usage>/<class>/*.jpg`, of which --split (PrivateTest) is used.
 audio: DIR holds `<label>/<clip>` (wav or flac, any rate), or RAVDESS files
 (`Actor_XX/03-01-...wav`), of which --actors (21-24, the test actors) are used; a clip's
-prediction is the mean over its voiced 2 s windows.
+prediction is the mean over its voiced 2 s windows. Each clip is scored alone (a cold start of
+the speaker adaptation) unless --speaker REGEX names the speaker in each file name (group 1;
+for RAVDESS '-(\d+)\.\w+$'): each speaker's clips are then one session, fed in a fixed shuffled
+order with the adaptation carried from clip to clip, as the node would, and the JSON's
+accuracy and macro_f1 are those adapted figures, `cold` those of every clip alone.
 av: DIR holds `<label>/<video with its audio track>`; audio-only, vision-only and fused
 are reported side by side (a clip's estimate per modality is its mean over the clip, the
 fused one their fusion), with a timeline plot per clip in OUT.timelines/.
@@ -18,9 +22,11 @@ other people (--speech, layout as for audio), on the labels both hold; every fac
 every clip is used at least once. Its numbers are "label-matched pairing", not
 audio-visual accuracy.
 Confusion matrices are drawn next to the JSON (OUT.png; OUT.<modality>.png for av, pairs).
+Every result has `ece`, the expected calibration error of the top label over 15 bins.
 """
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -31,7 +37,7 @@ from tqdm import tqdm
 
 from av_emotion.config import defaults
 from av_emotion.datasets import pair_by_label, ravdess
-from av_emotion.metrics import plot_confusion, report
+from av_emotion.metrics import expected_calibration_error, plot_confusion, report
 from av_emotion.taxonomy import LABELS, canonical
 from av_emotion_audio.pipeline import AudioPipeline
 from av_emotion_bringup.recording import read_recording
@@ -98,7 +104,7 @@ def face_estimate(pipeline, path):
 def evaluate_vision(args):
     root, items = face_images(args.data, args.split)
     pipeline = VisionPipeline(**{'expression.model': args.model} if args.model else {})
-    truth, predicted, detected, whole = [], [], 0, 0
+    truth, probabilities, detected, whole = [], [], 0, 0
     for path, label in tqdm(items, desc='vision', unit='img'):
         estimate = face_estimate(pipeline, path)
         if estimate is None:
@@ -106,8 +112,8 @@ def evaluate_vision(args):
         detected += estimate[1]
         whole += not estimate[1]
         truth.append(label)
-        predicted.append(LABELS[int(np.argmax(estimate[0]))])
-    result = report(truth, predicted)
+        probabilities.append(estimate[0])
+    result = scored(truth, probabilities)
     result.update(model=pipeline.params['expression.model'], data=str(root),
                   faces_detected=detected, classified_whole=whole)
     return result
@@ -158,33 +164,81 @@ def read_clip(path):
     return samples.mean(axis=1), rate
 
 
-def evaluate_audio(args):
-    items = speech_clips(args.data, args.actors)
-    pipeline = AudioPipeline(**{'emotion.model': args.model} if args.model else {})
-    truth, predicted, unvoiced = [], [], 0
-    for path, label in tqdm(items, desc='audio', unit='clip'):
-        probabilities, _, voiced = clip_estimate(pipeline, *read_clip(path))
-        unvoiced += not voiced
-        truth.append(label)
-        predicted.append(LABELS[int(np.argmax(probabilities))])
-    result = report(truth, predicted)
-    result.update(model=pipeline.params['emotion.model'], data=str(args.data),
-                  unvoiced_clips=unvoiced)
+def sessions(paths, speaker, seed):
+    """Indices of `paths` grouped into one session per speaker (group 1 of the regex
+    `speaker` in the file name), each in a fixed shuffled order; None: every clip alone."""
+    if speaker is None:
+        return [[i] for i in range(len(paths))]
+    pattern, groups = re.compile(speaker), {}
+    for i, path in enumerate(paths):
+        match = pattern.search(Path(path).name)
+        if not match or not match.groups():
+            sys.exit(f'--speaker {speaker!r} finds no speaker (group 1) in {Path(path).name}')
+        groups.setdefault(match.group(1), []).append(i)
+    rng = np.random.default_rng(seed)
+    return [list(rng.permutation(groups[k])) for k in sorted(groups)]
+
+
+def speech_estimates(pipeline, paths, speaker, seed):
+    """{index: clip_estimate} with adaptation carried through each speaker's session, and
+    the same with every clip alone (None when there are no sessions)."""
+    alone, adapted = {}, None
+    for i in tqdm(range(len(paths)), desc='speech', unit='clip'):
+        pipeline.new_session()
+        alone[i] = clip_estimate(pipeline, *read_clip(paths[i]))
+    if speaker is not None:
+        adapted = {}
+        for session in tqdm(sessions(paths, speaker, seed), desc='sessions', unit='speaker'):
+            pipeline.new_session()
+            for i in session:
+                adapted[i] = clip_estimate(pipeline, *read_clip(paths[i]))
+    return alone, adapted
+
+
+def scored(truth, probabilities):
+    """report() of the top labels, with the ECE of the probabilities."""
+    result = report(truth, [LABELS[int(np.argmax(p))] for p in probabilities])
+    result['ece'] = expected_calibration_error(probabilities, [LABELS.index(t) for t in truth])
     return result
 
 
-def fused_label(vision, audio, strategy, combiner):
-    """Top label of the fusion of (probabilities, reliability) per modality; None: absent."""
+def summary(result):
+    return {k: result[k] for k in ('accuracy', 'macro_f1', 'ece')}
+
+
+def evaluate_audio(args):
+    items = speech_clips(args.data, args.actors)
+    pipeline = AudioPipeline(**{'emotion.model': args.model} if args.model else {})
+    alone, adapted = speech_estimates(pipeline, [p for p, _ in items], args.speaker, args.seed)
+    truth = [label for _, label in items]
+    cold = scored(truth, [alone[i][0] for i in range(len(items))])
+    result = cold if adapted is None else scored(truth, [adapted[i][0] for i in range(len(items))])
+    result.update(model=pipeline.params['emotion.model'], data=str(args.data),
+                  unvoiced_clips=sum(not e[2] for e in alone.values()),
+                  adaptation=pipeline.adaptation is not None and adapted is not None,
+                  cold=summary(cold))
+    return result
+
+
+def fused_estimate(vision, audio, strategy, combiner):
+    """Fused probabilities of (probabilities, reliability) per modality; None: absent."""
     weights = defaults('fusion')
     evidence = {m: Evidence(np.asarray(e[0]), e[1], 0.0)
                 for m, e in (('vision', vision), ('audio', audio)) if e is not None}
-    fused, _ = fuse(evidence, {m: weights[f'weights.{m}'] for m in evidence}, strategy, combiner)
+    return fuse(evidence, {m: weights[f'weights.{m}'] for m in evidence}, strategy, combiner)[0]
+
+
+def fused_label(vision, audio, strategy, combiner):
+    """Top label of fused_estimate(); 'none' when neither modality is present."""
+    fused = fused_estimate(vision, audio, strategy, combiner)
     return 'none' if fused is None else LABELS[int(np.argmax(fused))]
 
 
 def side_by_side(truth, predicted, **extra):
-    """{'audio', 'vision', 'fused': report(), 'n', ...}; predicted: modality -> labels."""
-    result = {m: report(truth, predicted[m]) for m in MODALITIES}
+    """{'audio', 'vision', 'fused': report(), 'n', ...}; predicted: modality -> labels, or
+    probabilities (then with `ece`)."""
+    result = {m: report(truth, p) if isinstance(p[0], str) else scored(truth, p)
+              for m, p in predicted.items()}
     result.update(n=len(truth), **extra)
     return result
 
@@ -199,23 +253,30 @@ def evaluate_pairs(args):
     vision, audio = VisionPipeline(), AudioPipeline()
     face_p = {i: face_estimate(vision, faces[i][0])
               for i in tqdm(sorted({f for f, _, _ in pairs}), desc='faces', unit='img')}
-    clip_p = {j: clip_estimate(audio, *read_clip(clips[j][0]))
-              for j in tqdm(sorted({c for _, c, _ in pairs}), desc='speech', unit='clip')}
+    alone, adapted = speech_estimates(audio, [p for p, _ in clips], args.speaker, args.seed)
     pairs = [p for p in pairs if face_p[p[0]] is not None]
     combiner = Combiner(defaults('fusion')['learned.model'])
     truth = [label for _, _, label in pairs]
-    predicted = {'vision': [LABELS[int(np.argmax(face_p[f][0]))] for f, _, _ in pairs],
-                 'audio': [LABELS[int(np.argmax(clip_p[c][0]))] for _, c, _ in pairs]}
-    by_strategy = {s: [fused_label((face_p[f][0], 1.0), clip_p[c][:2], s, combiner)
-                       for f, c, _ in pairs] for s in STRATEGIES}
-    predicted['fused'] = by_strategy[args.strategy]
-    strategies = {s: {k: v for k, v in report(truth, p).items() if k in ('accuracy', 'macro_f1')}
-                  for s, p in by_strategy.items()}
+
+    def scores(clip_p):
+        predicted = {'vision': [face_p[f][0] for f, _, _ in pairs],
+                     'audio': [clip_p[c][0] for _, c, _ in pairs]}
+        by_strategy = {s: [fused_estimate((face_p[f][0], 1.0), clip_p[c][:2], s, combiner)
+                           for f, c, _ in pairs] for s in STRATEGIES}
+        predicted['fused'] = by_strategy[args.strategy]
+        return predicted, {s: summary(scored(truth, p)) for s, p in by_strategy.items()}
+
+    predicted, strategies = scores(adapted or alone)
+    extra = {}
+    if adapted is not None:
+        cold, cold_strategies = scores(alone)
+        extra['cold'] = {**{m: summary(scored(truth, p)) for m, p in cold.items()},
+                         'strategies': cold_strategies}
     return side_by_side(
-        truth, predicted, strategy=args.strategy, strategies=strategies,
+        truth, predicted, strategy=args.strategy, strategies=strategies, **extra,
         pairing='label-matched pairing: each face is paired with a speech clip of the same '
                 'label from another person; not audio-visual accuracy',
-        faces=len(face_p), clips=len(clip_p), labels=sorted(set(truth), key=LABELS.index),
+        faces=len(face_p), clips=len(alone), labels=sorted(set(truth), key=LABELS.index),
         data={'faces': str(face_root), 'speech': str(args.speech)})
 
 
@@ -263,8 +324,11 @@ def clip_modalities(recording, audio, strategy):
               float(np.mean([r for _, _, r in seen]))) if seen else None
     heard, voices = None, []
     if recording.samples is not None:
+        # Each clip is a speaker of its own; both passes start that speaker afresh.
+        audio.new_session()
         probabilities, speech, _ = clip_estimate(audio, recording.samples, recording.rate)
         heard = (probabilities, speech)
+        audio.new_session()
         voices = [v for v in audio.clip(recording.samples, recording.rate) if v.voiced]
         events += [(v.end, 'voice', v) for v in voices]
     stream = FusionStream(strategy=strategy)
@@ -302,8 +366,18 @@ def main(argv=None):
     parser.add_argument('--strategy', default=defaults('fusion')['strategy'],
                         choices=('weighted', 'product', 'learned'),
                         help='fusion strategy of the "fused" column (av, pairs)')
-    parser.add_argument('--seed', type=int, default=0, help='shuffle of the pairing (pairs)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='shuffle of the pairing (pairs) and of each speaker\'s clips')
+    parser.add_argument('--speaker', metavar='REGEX',
+                        help='group 1 of REGEX in a clip\'s file name is its speaker: each '
+                             'speaker is one adapted session (audio, pairs)')
     args = parser.parse_args(argv)
+    if args.speaker is not None:
+        try:
+            if re.compile(args.speaker).groups < 1:
+                parser.error('--speaker needs a group: the speaker id is its group 1')
+        except re.error as error:
+            parser.error(f'--speaker {args.speaker!r}: {error}')
     folders = ('faces', 'speech') if args.modality == 'pairs' else ('data',)
     for name in folders:
         folder = getattr(args, name)
