@@ -35,24 +35,27 @@ class SpeakerAdaptation:
         self.change_windows = int(change_windows)
         self.resets = 0  # sessions ended by silence or a change of voice
         self.reset()
-        self.resets = 0
 
     def reset(self):
+        """Start a new session (a new conversation)."""
         self.n, self.sum, self.sq = 0, np.zeros_like(self.mean0), np.zeros_like(self.mean0)
         self.pitch_n, self.pitch_sum, self.suspect = 0, 0.0, []
         self.last = None
-        self.resets += 1
+
+    def _add(self, x):
+        self.n += 1
+        self.sum += x
+        self.sq += x * x
 
     def __call__(self, x, stamp=None, pitch_hz=float('nan')):
         """Adapted copy of one voiced window's inputs; updates the session first."""
         x = np.asarray(x, np.float64)
         if stamp is not None and self.last is not None and stamp - self.last > self.reset_after:
             self.reset()
+            self.resets += 1
         self._track_voice(x, pitch_hz)
         self.last = stamp
-        self.n += 1
-        self.sum += x
-        self.sq += x * x
+        self._add(x)
         k, n = self.prior_weight, self.n
         session_mean = self.sum / n
         session_var = np.maximum(self.sq / n - session_mean ** 2, 0.0)
@@ -72,10 +75,9 @@ class SpeakerAdaptation:
             # A new voice: its session starts with the windows that revealed it.
             held = self.suspect
             self.reset()
+            self.resets += 1
             for window, pitch in held[:-1]:
-                self.n += 1
-                self.sum += window
-                self.sq += window * window
+                self._add(window)
                 self.pitch_n, self.pitch_sum = self.pitch_n + 1, self.pitch_sum + pitch
             semitones = held[-1][1]
         self.suspect = []

@@ -143,13 +143,14 @@ def speech_clips(root, actors):
     return items
 
 
-def clip_estimate(pipeline, samples, rate):
-    """(REP-155 probabilities, speech probability, voiced) of a whole clip.
+def clip_estimate(pipeline, samples, rate, voices=None):
+    """(REP-155 probabilities, speech probability, voiced) of a whole clip, from its
+    `voices` when they were analysed already.
 
     The mean over its voiced windows; a clip with none still gets the model's answer on
     its most speech-like window (voiced False), with that window's low speech probability.
     """
-    voices = pipeline.clip(samples, rate)
+    voices = pipeline.clip(samples, rate) if voices is None else voices
     voiced = [v for v in voices if v.voiced]
     if voiced:
         return (np.mean([v.probabilities for v in voiced], axis=0),
@@ -166,13 +167,11 @@ def read_clip(path):
 
 def sessions(paths, speaker, seed):
     """Indices of `paths` grouped into one session per speaker (group 1 of the regex
-    `speaker` in the file name), each in a fixed shuffled order; None: every clip alone."""
-    if speaker is None:
-        return [[i] for i in range(len(paths))]
+    `speaker` in the file name), each in a fixed shuffled order."""
     pattern, groups = re.compile(speaker), {}
     for i, path in enumerate(paths):
         match = pattern.search(Path(path).name)
-        if not match or not match.groups():
+        if not match:
             sys.exit(f'--speaker {speaker!r} finds no speaker (group 1) in {Path(path).name}')
         groups.setdefault(match.group(1), []).append(i)
     rng = np.random.default_rng(seed)
@@ -324,12 +323,10 @@ def clip_modalities(recording, audio, strategy):
               float(np.mean([r for _, _, r in seen]))) if seen else None
     heard, voices = None, []
     if recording.samples is not None:
-        # Each clip is a speaker of its own; both passes start that speaker afresh.
-        audio.new_session()
-        probabilities, speech, _ = clip_estimate(audio, recording.samples, recording.rate)
-        heard = (probabilities, speech)
-        audio.new_session()
-        voices = [v for v in audio.clip(recording.samples, recording.rate) if v.voiced]
+        audio.new_session()  # each clip is a speaker of its own
+        voices = audio.clip(recording.samples, recording.rate)
+        heard = clip_estimate(audio, recording.samples, recording.rate, voices)[:2]
+        voices = [v for v in voices if v.voiced]
         events += [(v.end, 'voice', v) for v in voices]
     stream = FusionStream(strategy=strategy)
     fused, pending = [], sorted(events, key=lambda e: e[0])
