@@ -56,6 +56,7 @@ def test_label_matched_pairing_of_the_samples(data, tmp_path):
         assert result[modality]['n'] == 36 and 0 < result[modality]['macro_f1'] <= 1
         assert out.with_suffix(f'.{modality}.png').stat().st_size > 10_000
     assert set(result['strategies']) == {'weighted', 'product', 'learned'}
+    assert 0 < result['unchecked']['accuracy'] <= 1
     # Faces and voices err on different samples: fusion gets more of them right.
     assert result['fused']['accuracy'] > max(result['audio']['accuracy'],
                                              result['vision']['accuracy'])

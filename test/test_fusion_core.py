@@ -7,7 +7,7 @@ import soundfile as sf
 
 from av_emotion.taxonomy import LABELS
 from av_emotion_audio.pipeline import AudioPipeline
-from av_emotion_fusion.fusion import (Combiner, Evidence, Smoother, combiner_input,
+from av_emotion_fusion.fusion import (Agreement, Combiner, Evidence, Smoother, combiner_input,
                                       face_reliability, fresh, fuse, speaker_face)
 from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_vision.pipeline import VisionPipeline
@@ -155,3 +155,61 @@ def test_stream_follows_the_speaker_and_ages_evidence_out(estimates):
     assert set(estimate.weights) == {'vision'}, 'the voice is older than max_age'
     estimate = stream.step(12.5)
     assert estimate.probabilities is None and estimate.face_id == 0
+
+
+def streamed(pairs, **params):
+    """Labels fused by a FusionStream fed (face, voice) probabilities one pair per second,
+    as fusion_node feeds it (voice, then the synchronised pair), and the stream."""
+    stream = FusionStream(**{'smoothing.time_constant': 0.0, **params})
+    fused = []
+    for t, (face, voice) in enumerate(pairs):
+        faces = [Face(1, face, 1.0, 96, 96)]
+        stream.faces(float(t), faces)
+        stream.voice(float(t), voice, 0.9)
+        stream.attribute(faces, voice)
+        fused.append(LABELS[stream.step(t + 0.1).probabilities.argmax()])
+    return fused, stream
+
+
+def test_a_voice_at_chance_ends_with_almost_no_weight(faces):
+    """Real faces, each heard with a confident random voice (a model out of its domain)."""
+    rng = np.random.default_rng(0)
+    session = [(label, face) for _ in range(12) for label in faces for face in faces[label]]
+    session = [session[i] for i in rng.permutation(len(session))]
+    truth = [label for label, _ in session]
+    vision = np.mean([LABELS[face.argmax()] == label for label, face in session])
+    voices = rng.dirichlet(np.full(len(LABELS), 0.3), len(session))
+    for strategy in ('learned', 'weighted', 'product'):
+        fused, stream = streamed([(f, v) for (_, f), v in zip(session, voices)],
+                                 strategy=strategy)
+        assert np.mean(np.array(fused) == truth) >= vision - 0.01, strategy
+        assert stream.voice_trust() < 0.05
+        unchecked, _ = streamed([(f, v) for (_, f), v in zip(session, voices)],
+                                strategy=strategy, **{'agreement.enabled': False})
+        assert np.mean(np.array(unchecked) == truth) < vision - 0.05, 'the check matters'
+
+
+def test_a_voice_that_agrees_keeps_its_weight(faces, voices):
+    """Label-matched real faces and RAVDESS clips: the voice keeps its trust and helps."""
+    rng = np.random.default_rng(1)
+    session = [(label, face, voices[label][i % len(voices[label])]) for _ in range(4)
+               for label in faces for i, face in enumerate(faces[label])]
+    session = [session[i] for i in rng.permutation(len(session))]
+    fused, stream = streamed([(f, v) for _, f, v in session])
+    truth = [label for label, _, _ in session]
+    vision = np.mean([LABELS[f.argmax()] == label for label, f, _ in session])
+    assert stream.voice_trust() > 0.8
+    assert np.mean(np.array(fused) == truth) > vision
+
+
+def test_agreement_is_kappa_shrunk_toward_expected():
+    agreement = Agreement(window=4, expected=0.5, prior_pairs=0)
+    assert agreement.trust() == 1.0 and agreement.kappa() == (None, None)
+    eye = np.eye(len(LABELS))
+    for i in range(6):  # the window keeps the last 4: all agree on labels 2..5
+        agreement.add(eye[i], eye[i] if i >= 2 else eye[i + 1])
+    assert agreement.kappa() == (1.0, 0.25)
+    for i in range(4):  # always off by one label: below chance
+        agreement.add(eye[i], eye[i + 1])
+    assert agreement.kappa()[0] < 0 and agreement.trust() == 0.0
+    assert Agreement(window=4, expected=0.5, prior_pairs=1000).trust() == 1.0

@@ -26,7 +26,6 @@ import onnx
 import soundfile as sf
 import soxr
 from joblib import Parallel, delayed
-from scipy.optimize import minimize_scalar
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.base import clone
@@ -42,7 +41,9 @@ from speech_augment import Chain  # noqa: E402
 
 from av_emotion.config import defaults  # noqa: E402
 from av_emotion.datasets import ravdess  # noqa: E402
-from av_emotion.metrics import expected_calibration_error, plot_confusion, report  # noqa: E402
+from av_emotion.metrics import (expected_calibration_error, fit_temperature,  # noqa: E402
+                                plot_confusion, report)
+from av_emotion.runtime import tempered  # noqa: E402
 from av_emotion.taxonomy import LABELS  # noqa: E402
 from av_emotion_audio.adaptation import SpeakerAdaptation  # noqa: E402
 from av_emotion_audio.pipeline import clip_windows, describe, is_voiced  # noqa: E402
@@ -141,8 +142,7 @@ def rep155(model, X, temperature=1.0):
     """Window probabilities in REP-155 order, sharpened or softened by `temperature`."""
     probs = np.zeros((len(X), len(LABELS)))
     probs[:, [LABELS.index(c) for c in model.classes_]] = model.predict_proba(X)
-    probs = np.power(np.maximum(probs, 1e-12), 1.0 / temperature)
-    return probs / probs.sum(axis=1, keepdims=True)
+    return tempered(probs, temperature)
 
 
 def clip_scores(probs, y, keys):
@@ -158,17 +158,6 @@ def evaluate(probs, y, keys):
     result = report(list(truth), [LABELS[i] for i in mean.argmax(axis=1)])
     result['ece'] = expected_calibration_error(mean, [LABELS.index(t) for t in truth])
     return result
-
-
-def fit_temperature(probs, y):
-    """Temperature minimising the negative log-likelihood of window probabilities."""
-    index = np.array([LABELS.index(t) for t in y])
-
-    def nll(t):
-        p = np.power(np.maximum(probs, 1e-12), 1.0 / t)
-        p /= p.sum(axis=1, keepdims=True)
-        return -np.log(np.maximum(p[np.arange(len(p)), index], 1e-12)).mean()
-    return float(minimize_scalar(nll, bounds=(0.2, 5.0), method='bounded').x)
 
 
 def export(model, d, temperature, prior, weight, name, out):
@@ -227,7 +216,7 @@ def main():
         print(f'{name}: cross-validated clip accuracy {tried[name]:.3f}')
     best = max(tried, key=tried.get)
     temperature = fit_temperature(np.concatenate([p for p, _ in oof[best]]),
-                                  np.concatenate([y for _, y in oof[best]]))
+                                  [LABELS.index(t) for _, y in oof[best] for t in y])
     print(f'chosen {best}; temperature {temperature:.3f}')
 
     prior = (*prior_of(sessions.raw(fit_actors)), weight)

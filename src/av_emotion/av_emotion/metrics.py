@@ -1,7 +1,9 @@
 """Classification metrics and the confusion-matrix plot used by every evaluation."""
 import numpy as np
+from scipy.optimize import minimize_scalar
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from av_emotion.runtime import tempered
 from av_emotion.taxonomy import LABELS
 
 
@@ -67,3 +69,14 @@ def expected_calibration_error(probabilities, truth, bins=15):
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     return float(sum(abs(correct[which == b].mean() - confidence[which == b].mean()) *
                      (which == b).mean() for b in range(bins) if (which == b).any()))
+
+
+def fit_temperature(probabilities, truth):
+    """The temperature (0.2..5) minimising the negative log-likelihood of `truth` (class
+    indices) under tempered(probabilities, T)."""
+    probabilities, truth = np.asarray(probabilities, float), np.asarray(truth)
+
+    def nll(t):
+        p = tempered(probabilities, t)
+        return -np.log(np.maximum(p[np.arange(len(p)), truth], 1e-12)).mean()
+    return float(minimize_scalar(nll, bounds=(0.2, 5.0), method='bounded').x)

@@ -39,6 +39,14 @@ def class_labels(model_session, model):
     return meta['labels'].split(',')
 
 
+def tempered(probabilities, temperature):
+    """Probabilities calibrated by a temperature: p ** (1 / T), renormalised per row."""
+    if temperature == 1.0:
+        return probabilities
+    probabilities = np.power(np.maximum(probabilities, 1e-12), 1.0 / temperature)
+    return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
 class ProbabilityModel:
     """An ONNX classifier of feature rows whose output `probabilities` has its columns named
     in the metadata key "labels"; gives REP-155 probabilities (n, 7).
@@ -60,7 +68,4 @@ class ProbabilityModel:
     def __call__(self, rows):
         rows = np.asarray(rows, np.float32).reshape(len(rows), -1)
         probabilities = self.session.run([self.output_name], {self.input_name: rows})[0]
-        if self.temperature != 1.0:
-            probabilities = np.power(np.maximum(probabilities, 1e-12), 1.0 / self.temperature)
-            probabilities /= probabilities.sum(axis=1, keepdims=True)
-        return to_rep155(probabilities, self.labels)
+        return to_rep155(tempered(probabilities, self.temperature), self.labels)

@@ -20,7 +20,9 @@ fused one their fusion), with a timeline plot per clip in OUT.timelines/.
 pairs: label-matched pairing of faces (--faces, layout as for vision) with speech clips of
 other people (--speech, layout as for audio), on the labels both hold; every face and
 every clip is used at least once. Its numbers are "label-matched pairing", not
-audio-visual accuracy.
+audio-visual accuracy. The pairs are fused as a stream, as fusion_node fuses them: in a fixed
+shuffled order (per speaker session, in its clip order, with --speaker), so the voice's trust
+is the agreement it earned on the pairs before; `unchecked` is the fusion without that check.
 Confusion matrices are drawn next to the JSON (OUT.png; OUT.<modality>.png for av, pairs).
 Every result has `ece`, the expected calibration error of the top label over 15 bins.
 """
@@ -242,6 +244,36 @@ def side_by_side(truth, predicted, **extra):
     return result
 
 
+def streamed(pairs, face_p, clip_p, order, **params):
+    """Fused probabilities of each pair, fed through a FusionStream per session in `order`
+    (lists of pair indices), one pair per second: faces, voice, then the pair itself."""
+    fused = [None] * len(pairs)
+    for session in order:
+        stream = FusionStream(**{'smoothing.time_constant': 0.0, **params})
+        for t, i in enumerate(session):
+            f, c, _ = pairs[i]
+            faces = [Face(1, face_p[f][0], 1.0, 96, 96)]
+            stream.faces(float(t), faces)
+            stream.voice(float(t), clip_p[c][0], clip_p[c][1])
+            stream.attribute(faces, clip_p[c][0])
+            fused[i] = stream.step(t + 0.1).probabilities
+    return fused
+
+
+def pair_order(pairs, clip_sessions, seed):
+    """Sessions of pair indices: one shuffled session, or one per speaker session in its
+    clip order."""
+    shuffled = np.random.default_rng(seed).permutation(len(pairs))
+    if clip_sessions is None:
+        return [list(shuffled)]
+    order = []
+    for session in clip_sessions:
+        position = {c: k for k, c in enumerate(session)}
+        order.append(sorted((i for i in shuffled if pairs[i][1] in position),
+                            key=lambda i: position[pairs[i][1]]))
+    return order
+
+
 def evaluate_pairs(args):
     face_root, faces = face_images(args.faces, args.split)
     clips = speech_clips(args.speech, args.actors)
@@ -252,27 +284,32 @@ def evaluate_pairs(args):
     vision, audio = VisionPipeline(), AudioPipeline()
     face_p = {i: face_estimate(vision, faces[i][0])
               for i in tqdm(sorted({f for f, _, _ in pairs}), desc='faces', unit='img')}
-    alone, adapted = speech_estimates(audio, [p for p, _ in clips], args.speaker, args.seed)
+    paths = [p for p, _ in clips]
+    alone, adapted = speech_estimates(audio, paths, args.speaker, args.seed)
     pairs = [p for p in pairs if face_p[p[0]] is not None]
-    combiner = Combiner(defaults('fusion')['learned.model'])
+    order = pair_order(pairs, None if args.speaker is None
+                       else sessions(paths, args.speaker, args.seed), args.seed)
     truth = [label for _, _, label in pairs]
 
     def scores(clip_p):
         predicted = {'vision': [face_p[f][0] for f, _, _ in pairs],
                      'audio': [clip_p[c][0] for _, c, _ in pairs]}
-        by_strategy = {s: [fused_estimate((face_p[f][0], 1.0), clip_p[c][:2], s, combiner)
-                           for f, c, _ in pairs] for s in STRATEGIES}
+        by_strategy = {s: streamed(pairs, face_p, clip_p, order, strategy=s)
+                       for s in STRATEGIES}
         predicted['fused'] = by_strategy[args.strategy]
-        return predicted, {s: summary(scored(truth, p)) for s, p in by_strategy.items()}
+        unchecked = streamed(pairs, face_p, clip_p, order, strategy=args.strategy,
+                             **{'agreement.enabled': False})
+        return predicted, {'strategies': {s: summary(scored(truth, p))
+                                          for s, p in by_strategy.items()},
+                           'unchecked': summary(scored(truth, unchecked))}
 
-    predicted, strategies = scores(adapted or alone)
-    extra = {}
+    predicted, extra = scores(adapted or alone)
     if adapted is not None:
-        cold, cold_strategies = scores(alone)
+        cold, cold_extra = scores(alone)
         extra['cold'] = {**{m: summary(scored(truth, p)) for m, p in cold.items()},
-                         'strategies': cold_strategies}
+                         **cold_extra}
     return side_by_side(
-        truth, predicted, strategy=args.strategy, strategies=strategies, **extra,
+        truth, predicted, strategy=args.strategy, **extra,
         pairing='label-matched pairing: each face is paired with a speech clip of the same '
                 'label from another person; not audio-visual accuracy',
         faces=len(face_p), clips=len(alone), labels=sorted(set(truth), key=LABELS.index),

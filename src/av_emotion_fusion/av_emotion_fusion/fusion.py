@@ -9,6 +9,7 @@ tools/train_fusion.py; its inputs are each modality's log-probabilities times it
 reliability, so a missing modality is a row of zeros.
 """
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,3 +137,46 @@ def speaker_face(faces):
     """
     faces = list(faces)
     return max(faces, key=lambda f: f[1] * f[2])[0] if faces else 0
+
+
+class Agreement:
+    """Trust in [0, 1] for the voice, from how far its top label agrees with the face's
+    beyond chance over the last `window` pairs (Cohen's kappa).
+
+    Out of its domain (another language, microphone or speaker) a voice model keeps its
+    confidence but loses agreement with the face; at chance, kappa is 0 and so is the
+    trust. Kappa is shrunk toward `expected` (its value on in-domain training pairs) by
+    `prior_pairs` pseudo-pairs, so a new stream starts out trusting the voice. Trust is 0
+    while kappa is within two null standard errors of 0, and 1 from `expected` on.
+    """
+
+    def __init__(self, window=120, expected=0.3, prior_pairs=10):
+        self.expected, self.prior_pairs = expected, prior_pairs
+        self.pairs = deque(maxlen=window)
+
+    def add(self, face_probabilities, voice_probabilities):
+        self.pairs.append((int(np.argmax(face_probabilities)),
+                           int(np.argmax(voice_probabilities))))
+
+    def kappa(self):
+        """(kappa, chance agreement) of the pairs held; (None, None) without pairs."""
+        if not self.pairs:
+            return None, None
+        face, voice = np.array(self.pairs).T
+        observed = float(np.mean(face == voice))
+        chance = float(np.bincount(face, minlength=len(LABELS))
+                       @ np.bincount(voice, minlength=len(LABELS))) / len(face) ** 2
+        if chance >= 1.0:  # both always said the same one label: no evidence either way
+            return self.expected, chance
+        return (observed - chance) / (1.0 - chance), chance
+
+    def trust(self):
+        kappa, chance = self.kappa()
+        if kappa is None or chance >= 1.0:
+            return 1.0
+        n = len(self.pairs) + self.prior_pairs
+        shrunk = (len(self.pairs) * kappa + self.prior_pairs * self.expected) / n
+        floor = 2.0 * math.sqrt(chance / (n * (1.0 - chance)))
+        if self.expected <= floor:  # too few pairs to tell chance from skill
+            return 1.0
+        return float(np.clip((shrunk - floor) / (self.expected - floor), 0.0, 1.0))

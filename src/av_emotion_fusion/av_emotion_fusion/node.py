@@ -12,12 +12,13 @@ from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
 
 LIVE = {'weights.vision', 'weights.audio', 'max_age', 'face_full_height',
-        'smoothing.time_constant'}
+        'smoothing.time_constant', 'agreement.enabled'}
 RANGES = {'weights.vision': (0.0, 100.0), 'weights.audio': (0.0, 100.0),
           'max_age': (0.0, 60.0), 'face_full_height': (1, 4096),
           'smoothing.time_constant': (0.0, 60.0), 'rate': (0.1, 200.0),
           'sync.queue_size': (1, 1000), 'sync.slop': (0.0, 10.0),
-          'diagnostics_period': (0.1, 60.0)}
+          'agreement.window': (1, 100000), 'agreement.expected': (0.01, 1.0),
+          'agreement.prior_pairs': (0, 100000), 'diagnostics_period': (0.1, 60.0)}
 
 
 def seconds(stamp):
@@ -109,9 +110,11 @@ class FusionNode(Node):
     def on_pair(self, faces, voice):
         self.counts['pairs'] += 1
         try:
-            self.stream.attribute(faces_of(faces))
+            probabilities = (estimate_of(voice.emotion)[0]
+                             if voice.voiced and len(voice.emotion.probabilities) else None)
+            self.stream.attribute(faces_of(faces), probabilities)
         except ValueError:
-            pass  # already counted by on_faces
+            pass  # already counted by on_faces or on_voice
 
     def count(self, key, message):
         if key not in self.counts:
@@ -152,7 +155,11 @@ class FusionNode(Node):
             status.message = f'{missing[0]} missing at times; fusing what is there'
         else:
             status.level, status.message = DiagnosticStatus.OK, 'fusing vision and audio'
-        values = {**self.counts, **{f'used_{m}': n for m, n in self.used.items()}}
+        kappa, _ = self.stream.agreement.kappa()
+        values = {**self.counts, **{f'used_{m}': n for m, n in self.used.items()},
+                  'voice_trust': f'{self.stream.voice_trust():.2f}',
+                  'face_voice_kappa': 'none' if kappa is None else f'{kappa:.2f}',
+                  'agreement_pairs': len(self.stream.agreement.pairs)}
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         diagnostics = DiagnosticArray(status=[status])
         diagnostics.header.stamp = self.get_clock().now().to_msg()

@@ -2,7 +2,8 @@
 
 The estimate is about the speaker: the face a voice window was attributed to (the largest
 face of the frame at the end of that window) while it stays in view, else the largest face
-now. A modality with no fresh evidence (no face, silence, a stalled input) is left out,
+now. The voice's reliability is its speech probability times the trust its agreement with
+the speaker's face earned over the previous pairs (fusion.Agreement). A modality with no fresh evidence (no face, silence, a stalled input) is left out,
 and the estimate falls back to the other one; with neither, the estimate is empty.
 """
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from av_emotion.config import merged
-from av_emotion_fusion.fusion import (Combiner, Evidence, Smoother, face_reliability, fresh,
-                                      fuse, speaker_face, voice_reliability)
+from av_emotion_fusion.fusion import (Agreement, Combiner, Evidence, Smoother, face_reliability,
+                                      fresh, fuse, speaker_face, voice_reliability)
 
 
 @dataclass
@@ -50,6 +51,8 @@ class FusionStream:
         self.frame = None  # (stamp, [Face])
         self.voice_evidence = None
         self.voice_face = 0  # face the newest voice was attributed to
+        self.agreement = Agreement(p['agreement.window'], p['agreement.expected'],
+                                   p['agreement.prior_pairs'])
 
     def faces(self, stamp, faces):
         """A processed camera frame; False (and ignored) when older than the last one."""
@@ -68,12 +71,21 @@ class FusionStream:
             return False
         if probabilities is not None:
             self.voice_evidence = Evidence(np.asarray(probabilities, float),
-                                           voice_reliability(speech_probability), stamp, known)
+                                           voice_reliability(speech_probability)
+                                           * self.voice_trust(), stamp, known)
         return True
 
-    def attribute(self, faces):
-        """The faces of the frame at the end of the newest voice window (synchronised)."""
+    def voice_trust(self):
+        return self.agreement.trust() if self.params['agreement.enabled'] else 1.0
+
+    def attribute(self, faces, voice_probabilities=None):
+        """The faces of the frame at the end of a voice window (synchronised), and that
+        window's probabilities (None: unvoiced), which the speaker's face is compared with."""
+        faces = list(faces)
         self.voice_face = speaker_face((f.id, f.width, f.height) for f in faces)
+        speaker = next((f for f in faces if f.id == self.voice_face), None)
+        if speaker is not None and voice_probabilities is not None:
+            self.agreement.add(speaker.probabilities, voice_probabilities)
 
     def step(self, now):
         p = self.params

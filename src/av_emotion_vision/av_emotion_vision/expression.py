@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from av_emotion.runtime import class_labels, packaged_model, session
+from av_emotion.runtime import class_labels, packaged_model, session, tempered
 from av_emotion.taxonomy import covered, to_rep155
 
 
@@ -10,6 +10,7 @@ class ExpressionClassifier:
     """Runs a model taking grey pixels 0..255 as (n, 1, size, size) and giving probabilities.
 
     The model's ONNX metadata "labels" names its output classes; results are REP-155 ordered.
+    A metadata key "temperature" (tools/calibrate_expression.py) calibrates them.
     """
 
     def __init__(self, model, margin=0.1, threads=1):
@@ -17,6 +18,8 @@ class ExpressionClassifier:
         self.session = session(str(packaged_model('av_emotion_vision', model)), threads)
         self.labels = class_labels(self.session, model)
         self.known = covered(self.labels)  # the REP-155 labels this model can tell
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.temperature = float(meta.get('temperature', 1.0))
         face = self.session.get_inputs()[0]
         self.input_name, self.size = face.name, face.shape[-1]
 
@@ -49,7 +52,8 @@ class ExpressionClassifier:
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
         batch = np.stack([self.resize(c) for c in crops]).astype(np.float32)[:, None]
-        return to_rep155(self.session.run(None, {self.input_name: batch})[0], self.labels)
+        probabilities = self.session.run(None, {self.input_name: batch})[0]
+        return to_rep155(tempered(probabilities, self.temperature), self.labels)
 
     def __call__(self, image, boxes):
         return self.classify([self.crop(image, box) for box in boxes])
