@@ -25,7 +25,6 @@ def split(root, usage, classifier):
     paths = [(p, LABELS.index(canonical(d.name))) for d in sorted((root / usage).iterdir())
              for p in sorted(d.glob('*.jpg'))]
     faces = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p, _ in paths]
-    classifier.temperature = 1.0
     probabilities = np.concatenate([classifier.classify(faces[i:i + 512])
                                     for i in range(0, len(faces), 512)])
     return probabilities, np.array([label for _, label in paths])
@@ -38,6 +37,7 @@ def main():
     args = parser.parse_args()
     for path in args.models:
         classifier = ExpressionClassifier(str(path.resolve()))
+        classifier.temperature = 1.0  # fit on the model's own probabilities
         fit_p, fit_y = split(args.data, 'PublicTest', classifier)
         test_p, test_y = split(args.data, 'PrivateTest', classifier)
         temperature = fit_temperature(fit_p, fit_y)

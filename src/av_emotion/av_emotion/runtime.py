@@ -39,6 +39,11 @@ def class_labels(model_session, model):
     return meta['labels'].split(',')
 
 
+def model_temperature(model_session):
+    """The calibration temperature in the ONNX metadata key "temperature"; 1 without one."""
+    return float(model_session.get_modelmeta().custom_metadata_map.get('temperature', 1.0))
+
+
 def tempered(probabilities, temperature):
     """Probabilities calibrated by a temperature: p ** (1 / T), renormalised per row."""
     if temperature == 1.0:
@@ -60,7 +65,7 @@ class ProbabilityModel:
         self.labels = class_labels(self.session, model)
         self.known = covered(self.labels)  # the REP-155 labels this model can tell
         self.meta = self.session.get_modelmeta().custom_metadata_map
-        self.temperature = float(self.meta.get('temperature', 1.0))
+        self.temperature = model_temperature(self.session)
         self.input_name = self.session.get_inputs()[0].name
         self.output_name = next(o.name for o in self.session.get_outputs()
                                 if o.name == 'probabilities')

@@ -3,8 +3,9 @@
 The estimate is about the speaker: the face a voice window was attributed to (the largest
 face of the frame at the end of that window) while it stays in view, else the largest face
 now. The voice's reliability is its speech probability times the trust its agreement with
-the speaker's face earned over the previous pairs (fusion.Agreement). A modality with no fresh evidence (no face, silence, a stalled input) is left out,
-and the estimate falls back to the other one; with neither, the estimate is empty.
+the speaker's face earned over the previous pairs (fusion.Agreement). A modality with no
+fresh evidence (no face, silence, a stalled input) is left out, and the estimate falls back
+to the other one; with neither, the estimate is empty.
 """
 from dataclasses import dataclass
 

@@ -2,7 +2,8 @@
 import cv2
 import numpy as np
 
-from av_emotion.runtime import class_labels, packaged_model, session, tempered
+from av_emotion.runtime import (class_labels, model_temperature, packaged_model, session,
+                                tempered)
 from av_emotion.taxonomy import covered, to_rep155
 
 
@@ -18,8 +19,7 @@ class ExpressionClassifier:
         self.session = session(str(packaged_model('av_emotion_vision', model)), threads)
         self.labels = class_labels(self.session, model)
         self.known = covered(self.labels)  # the REP-155 labels this model can tell
-        meta = self.session.get_modelmeta().custom_metadata_map
-        self.temperature = float(meta.get('temperature', 1.0))
+        self.temperature = model_temperature(self.session)
         face = self.session.get_inputs()[0]
         self.input_name, self.size = face.name, face.shape[-1]
 
