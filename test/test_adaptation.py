@@ -67,7 +67,8 @@ def test_a_long_silence_starts_a_new_session(pipeline, clips):
     pipeline.analyse(samples[:32000], 16000, start=0.0)
     pipeline.analyse(samples[16000:48000], 16000, start=1.0)
     assert adapt.n == 2 and adapt.resets == resets
-    pipeline.analyse(samples[:32000], 16000, start=3.0 + adapt.reset_after - 0.1)
+    # Window ends: 2, 3, then 3 + reset_after - 0.1 s.
+    pipeline.analyse(samples[:32000], 16000, start=1.0 + adapt.reset_after - 0.1)
     assert adapt.n == 3, 'a pause shorter than reset_after keeps the session'
     pipeline.analyse(samples[:32000], 16000, start=6.0 + 2 * adapt.reset_after)
     assert adapt.n == 1 and adapt.resets == resets + 1
@@ -89,7 +90,7 @@ def test_a_change_of_voice_starts_a_new_session():
 @needs_adapted_model
 def test_adaptation_improves_real_sessions(data, tmp_path):
     out = tmp_path / 'audio.json'
-    main(['audio', '--data', str(data / 'speech' / 'ravdess'), '--speaker', SPEAKER,
+    main(['audio', '--data', str(data / 'speech' / 'ravdess'), f'--speaker={SPEAKER}',
           '--json', str(out)])
     result = json.loads(out.read_text())
     print(f"adapted {result['accuracy']:.3f} / cold {result['cold']['accuracy']:.3f}")

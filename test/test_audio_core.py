@@ -142,3 +142,28 @@ def test_features_do_not_load_librosa():
             'AudioPipeline().analyse(np.zeros(32000, np.float32), 16000); '
             'sys.exit(int("librosa" in sys.modules or "numba" in sys.modules))')
     assert subprocess.run([sys.executable, '-c', code]).returncode == 0
+
+
+def test_voice_encoder_hears_the_speaker_not_the_gain(clips):
+    """The pretrained speaker encoder separates the two sample actors (nearest centroid,
+    leave one out), ignores a 20 dB change of microphone gain, and takes Resemblyzer's mel."""
+    from av_emotion_audio import voice_encoder
+    encoder = voice_encoder.VoiceEncoder()
+    stats = {p: encoder(s[8000:40000]) for p, s in clips.items()}
+    actors = np.array([p.stem.rsplit('-', 1)[1] for p in stats])
+    X = np.array(list(stats.values()))
+    assert X.shape == (30, 512) and len(set(actors)) == 2
+    right = 0
+    for i in range(len(X)):
+        rest = np.arange(len(X)) != i
+        centroids = {a: X[rest & (actors == a)].mean(axis=0) for a in set(actors)}
+        right += min(centroids, key=lambda a: np.linalg.norm(X[i] - centroids[a])) == actors[i]
+    assert right >= 27
+    window = next(iter(clips.values()))[8000:40000]
+    quiet = encoder(window * 0.1)
+    assert np.abs(quiet - stats[next(iter(clips))]).max() < 1e-3
+    librosa = pytest.importorskip('librosa')
+    theirs = librosa.feature.melspectrogram(y=window, sr=16000, n_fft=400, hop_length=160,
+                                            n_mels=40)
+    ours = voice_encoder._MEL @ voice_encoder.dsp.stft_magnitude(window, 400, 160) ** 2
+    assert np.allclose(ours, theirs, rtol=1e-4, atol=1e-6 * theirs.max())

@@ -44,6 +44,21 @@ def test_audio_on_ravdess_samples(data, tmp_path):
     assert result['accuracy'] >= 0.3, 'well above chance (1/7) on 30 clips of unseen actors'
 
 
+def test_a_clip_without_speech_is_counted_unvoiced(data, tmp_path):
+    import numpy as np
+    import soundfile as sf
+    (tmp_path / 'sad').mkdir()
+    sf.write(str(tmp_path / 'sad' / 'room.wav'),
+             np.random.default_rng(0).normal(0, 1e-3, 48000).astype(np.float32), 16000)
+    (tmp_path / 'happy').mkdir()
+    clip = next((data / 'speech' / 'ravdess' / 'happy').glob('*.flac'))
+    (tmp_path / 'happy' / 'hello.flac').symlink_to(clip)  # not a RAVDESS name
+    out = tmp_path / 'audio.json'
+    main(['audio', '--data', str(tmp_path), '--json', str(out)])
+    result = json.loads(out.read_text())
+    assert result['n'] == 2 and result['unvoiced_clips'] == 1
+
+
 def test_label_matched_pairing_of_the_samples(data, tmp_path):
     out = tmp_path / 'pairs.json'
     main(['pairs', '--faces', str(data / 'faces' / 'fer2013'),

@@ -71,12 +71,24 @@ def expected_calibration_error(probabilities, truth, bins=15):
                      (which == b).mean() for b in range(bins) if (which == b).any()))
 
 
-def fit_temperature(probabilities, truth):
+def fit_temperature(probabilities, truth, groups=None):
     """The temperature (0.2..5) minimising the negative log-likelihood of `truth` (class
-    indices) under tempered(probabilities, T)."""
+    indices) under tempered(probabilities, T).
+
+    groups: a key per row (e.g. the clip of each window); the likelihood is then that of
+    each group's mean tempered probabilities, which is what a clip's estimate is.
+    """
     probabilities, truth = np.asarray(probabilities, float), np.asarray(truth)
+    if groups is not None:
+        _, first, index = np.unique(np.asarray(groups), return_index=True, return_inverse=True)
+        counts = np.bincount(index)[:, None]
+        truth = truth[first]
 
     def nll(t):
         p = tempered(probabilities, t)
+        if groups is not None:
+            sums = np.zeros((len(first), p.shape[1]))
+            np.add.at(sums, index, p)
+            p = sums / counts
         return -np.log(np.maximum(p[np.arange(len(p)), truth], 1e-12)).mean()
     return float(minimize_scalar(nll, bounds=(0.2, 5.0), method='bounded').x)

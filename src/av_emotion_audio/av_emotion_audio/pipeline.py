@@ -11,6 +11,7 @@ from av_emotion_audio.adaptation import SpeakerAdaptation
 from av_emotion_audio.buffer import AudioBuffer
 from av_emotion_audio.model import SpeechEmotionClassifier
 from av_emotion_audio.vad import FRAME, RATE, VoiceActivity
+from av_emotion_audio.voice_encoder import VoiceEncoder
 
 
 @dataclass
@@ -24,19 +25,28 @@ class Voice:
     timings_ms: dict = field(default_factory=dict)
 
 
-def describe(vad, samples, rate, threshold):
-    """(VAD frame speech probabilities, Features, timings in ms) of one window."""
+def describe(vad, samples, rate, params, encoder=None, unvoiced_too=False):
+    """(VAD frame speech probabilities, Features, voiced, timings in ms) of one window.
+
+    With an encoder, a voiced window's model input (any window's, with unvoiced_too) ends
+    with the encoder's statistics.
+    """
     t0 = time.perf_counter()
     audio = samples if rate == RATE else soxr.resample(samples, rate, RATE)
     frame_speech = vad.frame_probabilities(audio)
     t1 = time.perf_counter()
     # One VAD frame covers 32 ms, one feature frame 10 ms.
     frames = 1 + len(audio) // feats.HOP
-    speech = (frame_speech > threshold)[np.minimum(np.arange(frames) * feats.HOP // FRAME,
-                                                   len(frame_speech) - 1)]
+    speech = (frame_speech > params['vad.threshold'])[
+        np.minimum(np.arange(frames) * feats.HOP // FRAME, len(frame_speech) - 1)]
     features = feats.analyse(audio, speech)
+    voiced = is_voiced(frame_speech, params)
     t2 = time.perf_counter()
-    return frame_speech, features, {'vad': 1e3 * (t1 - t0), 'features': 1e3 * (t2 - t1)}
+    timings = {'vad': 1e3 * (t1 - t0), 'features': 1e3 * (t2 - t1)}
+    if (voiced or unvoiced_too) and encoder is not None:
+        features.model_input = np.concatenate([features.model_input, encoder(audio, speech)])
+        timings['encoder'] = 1e3 * (time.perf_counter() - t2)
+    return frame_speech, features, voiced, timings
 
 
 def clip_windows(samples, rate, window, hop):
@@ -63,6 +73,8 @@ class AudioPipeline:
         self.params = p
         self.vad = VoiceActivity(p['threads'])
         self.classifier = SpeechEmotionClassifier(p['emotion.model'], p['threads'])
+        front_end = self.classifier.meta.get('encoder')
+        self.encoder = VoiceEncoder(front_end, p['threads']) if front_end else None
         self.buffer = None
         population = self.classifier.population()
         self.adaptation = SpeakerAdaptation(
@@ -86,16 +98,19 @@ class AudioPipeline:
         windows, event = self.buffer.push(samples, stamp)
         return [self.analyse(w, rate, start) for start, w in windows], event
 
-    def analyse(self, samples, rate, start=0.0):
-        """Voice of one window of mono samples at `rate` Hz beginning at `start` (s)."""
-        frame_speech, features, timings = describe(self.vad, samples, rate,
-                                                   self.params['vad.threshold'])
+    def analyse(self, samples, rate, start=0.0, unvoiced_too=False):
+        """Voice of one window of mono samples at `rate` Hz beginning at `start` (s).
+
+        unvoiced_too: give probabilities for an unvoiced window as well (an offline guess
+        for a clip without speech); the session does not adapt to it.
+        """
+        frame_speech, features, voiced, timings = describe(
+            self.vad, samples, rate, self.params, self.encoder, unvoiced_too)
         t0 = time.perf_counter()
-        voiced = is_voiced(frame_speech, self.params)
         probabilities = None
-        if voiced:
+        if voiced or unvoiced_too:
             x = features.model_input
-            if self.adaptation:
+            if self.adaptation and voiced:
                 x = self.adaptation(x, start + len(samples) / rate, features.pitch_hz)
             probabilities = self.classifier(x[None])[0]
         timings['emotion'] = 1e3 * (time.perf_counter() - t0)

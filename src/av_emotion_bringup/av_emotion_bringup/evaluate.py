@@ -1,4 +1,4 @@
-"""av-emotion-eval: accuracy, macro-F1 and confusion matrix on a labelled folder.
+r"""av-emotion-eval: accuracy, macro-F1 and confusion matrix on a labelled folder.
 
     av-emotion-eval vision --data DIR --json OUT.json
     av-emotion-eval audio --data DIR --json OUT.json
@@ -11,9 +11,10 @@ audio: DIR holds `<label>/<clip>` (wav or flac, any rate), or RAVDESS files
 (`Actor_XX/03-01-...wav`), of which --actors (21-24, the test actors) are used; a clip's
 prediction is the mean over its voiced 2 s windows. Each clip is scored alone (a cold start of
 the speaker adaptation) unless --speaker REGEX names the speaker in each file name (group 1;
-for RAVDESS '-(\d+)\.\w+$'): each speaker's clips are then one session, fed in a fixed shuffled
-order with the adaptation carried from clip to clip, as the node would, and the JSON's
-accuracy and macro_f1 are those adapted figures, `cold` those of every clip alone.
+for RAVDESS --speaker='-(\d+)\.\w+$', joined by = as it starts with -): each speaker's
+clips are then one session, fed in a fixed shuffled order with the adaptation carried from
+clip to clip, as the node would, and the JSON's accuracy and macro_f1 are those adapted
+figures, `cold` those of every clip alone.
 av: DIR holds `<label>/<video with its audio track>`; audio-only, vision-only and fused
 are reported side by side (a clip's estimate per modality is its mean over the clip, the
 fused one their fusion), with a timeline plot per clip in OUT.timelines/.
@@ -41,7 +42,7 @@ from av_emotion.config import defaults
 from av_emotion.datasets import pair_by_label, ravdess
 from av_emotion.metrics import expected_calibration_error, plot_confusion, report
 from av_emotion.taxonomy import LABELS, canonical
-from av_emotion_audio.pipeline import AudioPipeline
+from av_emotion_audio.pipeline import AudioPipeline, clip_windows
 from av_emotion_bringup.recording import read_recording
 from av_emotion_bringup.timeline import plot_timeline, track
 from av_emotion_fusion.fusion import STRATEGIES, Combiner, Evidence, face_reliability, fuse
@@ -157,9 +158,10 @@ def clip_estimate(pipeline, samples, rate, voices=None):
     if voiced:
         return (np.mean([v.probabilities for v in voiced], axis=0),
                 float(np.mean([v.speech_probability for v in voiced])), True)
-    best = max(voices, key=lambda v: v.speech_probability)
-    return (pipeline.classifier(best.features.model_input[None])[0], best.speech_probability,
-            False)
+    best = max(range(len(voices)), key=lambda i: voices[i].speech_probability)
+    window = clip_windows(samples, rate, pipeline.params['window'], pipeline.params['hop'])[best]
+    guess = pipeline.analyse(window[1], rate, unvoiced_too=True)
+    return guess.probabilities, voices[best].speech_probability, False
 
 
 def read_clip(path):

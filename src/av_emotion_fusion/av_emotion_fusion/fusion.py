@@ -150,7 +150,7 @@ class Agreement:
     while kappa is within two null standard errors of 0, and 1 from `expected` on.
     """
 
-    def __init__(self, window=120, expected=0.3, prior_pairs=10):
+    def __init__(self, window=120, expected=0.28, prior_pairs=10):
         self.expected, self.prior_pairs = expected, prior_pairs
         self.pairs = deque(maxlen=window)
 

@@ -14,6 +14,8 @@ from av_emotion.runtime import session
 class Detection:
     box: np.ndarray  # x, y, width, height in full-frame pixels
     score: float
+    # (5, 2) full-frame pixels: the eyes, nose tip and mouth corners, image-left first
+    landmarks: np.ndarray = None
 
 
 class FaceDetector:
@@ -41,7 +43,8 @@ class FaceDetector:
         detections = []
         for face in faces:
             box = np.array([face.x, face.y, face.width, face.height], dtype=np.float32) / scale
+            points = np.array([(p.x, p.y) for p in face.landmarks], dtype=np.float32) / scale
             if min(box[2], box[3]) >= self.min_face_size:
-                detections.append(Detection(box, face.score))
+                detections.append(Detection(box, face.score, points))
         detections.sort(key=lambda d: -d.score)
         return detections[:self.max_faces]

@@ -6,6 +6,11 @@ from av_emotion.runtime import (class_labels, model_temperature, packaged_model,
                                 tempered)
 from av_emotion.taxonomy import covered, to_rep155
 
+# Eye lines tilted less than this (degrees) are left as they are.
+MIN_TILT = 3.0
+# A turned square of side s fits in one of side s * sqrt(2).
+ROOM = 1.42
+
 
 class ExpressionClassifier:
     """Runs a model taking grey pixels 0..255 as (n, 1, size, size) and giving probabilities.
@@ -23,21 +28,39 @@ class ExpressionClassifier:
         face = self.session.get_inputs()[0]
         self.input_name, self.size = face.name, face.shape[-1]
 
-    def crop(self, image, box):
+    def crop(self, image, box, landmarks=None):
         """Grey square crop around a face box, grown by the margin, padded at the edges.
 
-        `image` is grey or BGR; a BGR image is made grey crop by crop, not whole.
+        `image` is grey or BGR; a BGR image is made grey crop by crop, not whole. With the
+        detector's landmarks, the crop is turned so that the eyes are level, as the faces
+        the model learnt from are (a tilted head is not another expression).
         """
         x, y, w, h = box
         side = max(w, h) * (1 + 2 * self.margin)
         cx, cy = x + w / 2, y + h / 2
+        angle = 0.0 if landmarks is None else np.degrees(np.arctan2(
+            landmarks[1][1] - landmarks[0][1], landmarks[1][0] - landmarks[0][0]))
+        if abs(angle) < MIN_TILT:
+            return self.resize(self.square(image, cx, cy, side))
+        # A square large enough for the turned one, brought near the model's size first
+        # (area averaging), then turned about its centre and cut to the model's size.
+        big = int(np.ceil(self.size * ROOM))
+        patch = cv2.resize(self.square(image, cx, cy, side * ROOM), (big, big),
+                           interpolation=cv2.INTER_AREA)
+        turn = cv2.getRotationMatrix2D((big / 2, big / 2), angle, 1.0)
+        turn[:, 2] -= (big - self.size) / 2
+        return cv2.warpAffine(patch, turn, (self.size, self.size), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    def square(self, image, cx, cy, side):
+        """Grey square patch of `side` pixels centred on (cx, cy), edges replicated."""
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
         x1, y1 = x0 + int(round(side)), y0 + int(round(side))
         pad = max(0, -x0, -y0, x1 - image.shape[1], y1 - image.shape[0])
         if pad:
             image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         patch = image[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
-        return self.resize(patch if patch.ndim == 2 else cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY))
+        return patch if patch.ndim == 2 else cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
 
     def resize(self, patch):
         if patch.shape == (self.size, self.size):
@@ -55,5 +78,6 @@ class ExpressionClassifier:
         probabilities = self.session.run(None, {self.input_name: batch})[0]
         return to_rep155(tempered(probabilities, self.temperature), self.labels)
 
-    def __call__(self, image, boxes):
-        return self.classify([self.crop(image, box) for box in boxes])
+    def __call__(self, image, boxes, landmarks=None):
+        landmarks = [None] * len(boxes) if landmarks is None else landmarks
+        return self.classify([self.crop(image, b, p) for b, p in zip(boxes, landmarks)])

@@ -50,7 +50,9 @@ class VisionPipeline:
         detections = self.detector(bgr)
         t1 = time.perf_counter()
         boxes = [d.box for d in detections]
-        probabilities = self.classifier(bgr, boxes)
+        landmarks = [d.landmarks for d in detections] if self.params['expression.align'] \
+            else None
+        probabilities = self.classifier(bgr, boxes, landmarks)
         t2 = time.perf_counter()
         ids = self.tracker.update(boxes, stamp)
         t3 = time.perf_counter()
