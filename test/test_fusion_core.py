@@ -48,6 +48,13 @@ def test_missing_modality_degrades_to_the_other(estimates):
     silent = {'vision': Evidence(face, 0.9, 1.0), 'audio': Evidence(voice, 0.0, 1.0)}
     assert fuse(silent, {'vision': 1, 'audio': 1})[1] == {'vision': 1.0}
     assert fuse({}, {'vision': 1})[0] is None
+    # Calibration sharpens a fusion of two, never a lone modality beyond what it said.
+    for strategy in ('weighted', 'product'):
+        alone, _ = fuse(silent, {'vision': 1, 'audio': 1}, strategy, temperature=0.5)
+        assert np.allclose(alone, face)
+        both = {'vision': Evidence(face, 0.9, 1.0), 'audio': Evidence(voice, 0.9, 1.0)}
+        plain, sharp = (fuse(both, {}, strategy, temperature=t)[0] for t in (1.0, 0.5))
+        assert sharp.max() > plain.max() and sharp.argmax() == plain.argmax()
 
 
 @pytest.mark.parametrize('strategy', ['weighted', 'product'])

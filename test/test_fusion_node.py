@@ -9,6 +9,7 @@ from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import RegionOfInterest
 
+from av_emotion.config import defaults
 from av_emotion.ros import emotion_msg, to_time
 from av_emotion.taxonomy import LABELS
 from av_emotion_audio.pipeline import AudioPipeline
@@ -192,5 +193,6 @@ def test_a_label_the_voice_model_lacks_comes_from_the_face(graph, happy):
     assert list(fused.emotion.labels) == list(LABELS)
     expected, _ = fuse({'vision': Evidence(face, face_reliability(0.95, 120, 96), 0),
                         'audio': Evidence(partial, speech, 0, known)},
-                       {'vision': 1.0, 'audio': 1.0}, 'weighted')
+                       {'vision': 1.0, 'audio': 1.0}, 'weighted',
+                       temperature=defaults('fusion')['calibration.weighted'])
     assert list(fused.emotion.probabilities) == pytest.approx(expected, abs=1e-5)

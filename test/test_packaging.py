@@ -16,8 +16,11 @@ EXPECTED = {
                    for where in ('av_emotion/config', 'data/share/av_emotion/config')],
     'av_emotion_vision': ['av_emotion_vision/models/expression_cnn.onnx',
                           'av_emotion_vision/models/expression_mini_xception.onnx'],
-    'av_emotion_audio': ['av_emotion_audio/models/speech_emotion.onnx'],
-    'av_emotion_fusion': ['av_emotion_fusion/models/fusion_combiner.onnx'],
+    'av_emotion_audio': ['av_emotion_audio/models/speech_emotion.onnx',
+                         'av_emotion_audio/models/voice_encoder.onnx',
+                         'av_emotion_audio/models/speech_emotion.md'],
+    'av_emotion_fusion': ['av_emotion_fusion/models/fusion_combiner.onnx',
+                          'av_emotion_fusion/models/fusion_combiner.md'],
     'av_emotion_bringup': [f'data/share/av_emotion_bringup/launch/{name}.launch.py'
                            for name in ('vision', 'audio', 'av_emotion')],
 }

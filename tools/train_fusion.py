@@ -11,8 +11,9 @@ a voice model out of its domain is). Streams go through fusion.Agreement as in t
 the voice's reliability is its speech probability (drawn from U(0.5, 1): RAVDESS clips are
 all speech) times the trust it earned on the earlier pairs; a share of pairs loses one
 modality. `agreement.expected` is the mean kappa between face and voice within a
-label-matched stream; the combiner is fit on matched and chance streams alike. Strategies
-are compared by 5-fold cross-validation grouped by actor.
+label-matched stream; the combiner is fit on matched and chance streams alike, and so are
+the temperatures calibrating the weighted and product fusions. Strategies are compared by
+5-fold cross-validation grouped by actor.
 
     .venv/bin/pip install -r tools/train-speech-requirements.txt
     .venv/bin/python tools/train_fusion.py --faces FER_DIR --speech RAVDESS_DIR --cache ../cache/speech
@@ -37,6 +38,7 @@ from tqdm import tqdm
 
 from av_emotion.config import defaults
 from av_emotion.datasets import ravdess
+from av_emotion.metrics import fit_temperature
 from av_emotion.taxonomy import LABELS, canonical
 from av_emotion_fusion.fusion import Agreement, Evidence, combiner_input, fuse, voice_reliability
 from av_emotion_vision.pipeline import VisionPipeline
@@ -162,7 +164,7 @@ def main():
     for train, held in GroupKFold(n_splits=5).split(X, y, groups=groups):
         learned[held] = clone(combiner).fit(X[train], y[train]).predict(X[held])
     prior = {m: params[f'weights.{m}'] for m in ('vision', 'audio')}
-    scores = {}
+    scores, fused, truth = {}, {'weighted': [], 'product': []}, {'weighted': [], 'product': []}
     for name, voice_at_chance in (('matched', False), ('chance voice', True)):
         keep = both & (chance == voice_at_chance)
         score = {
@@ -175,9 +177,14 @@ def main():
             score[strategy] = float(np.mean(
                 [LABELS[int(np.argmax(fuse(evidence[i], prior, strategy)[0]))] == y[i]
                  for i in np.flatnonzero(keep)]))
+            fused[strategy] += [fuse(evidence[i], prior, strategy)[0] for i in np.flatnonzero(keep)]
+            truth[strategy] += [LABELS.index(y[i]) for i in np.flatnonzero(keep)]
         scores[name] = score
         for strategy, value in score.items():
             print(f'{name} streams, pairs with both modalities, {strategy}: {value:.3f}')
+
+    calibration = {s: round(fit_temperature(fused[s], truth[s]), 3) for s in fused}
+    print(f'calibration temperatures of two-modality fusions: {calibration}')
 
     model = clone(combiner).fit(X, y)
     onnx_model = convert_sklearn(model, name='fusion_combiner',
@@ -196,11 +203,13 @@ def main():
     metrics = {'fit': 'streams of FER-2013 PublicTest faces label-matched to RAVDESS actors '
                       '1-20 clips (clean and 2 chains per actor; speech out-of-fold over whole '
                       'actors), each also played with its voices shuffled',
-               'agreement_expected_kappa': expected, 'streams': len(streams),
+               'agreement_expected_kappa': expected, 'calibration': calibration,
+               'streams': len(streams),
                'pairs': len(y), 'pairs_with_one_modality_dropped': int((~both).sum()),
                'training_pair_accuracy': scores}
     args.out.with_suffix('.metrics.json').write_text(json.dumps(metrics, indent=1))
-    print(f'wrote {args.out}; set agreement.expected: {expected} in config/fusion.yaml')
+    print(f'wrote {args.out}; set agreement.expected: {expected} and calibration.*: '
+          f'{calibration} in config/fusion.yaml')
 
 
 if __name__ == '__main__':

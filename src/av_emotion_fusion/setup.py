@@ -10,7 +10,7 @@ setup(
         ('share/ament_index/resource_index/packages', [f'resource/{package}']),
         (f'share/{package}', ['package.xml']),
     ],
-    package_data={package: ['models/*.onnx', 'models/*.json']},
+    package_data={package: ['models/*.onnx', 'models/*.json', 'models/*.md']},
     install_requires=['av_emotion', 'numpy', 'onnxruntime'],
     zip_safe=True,
     maintainer='av_emotion developers',

@@ -6,7 +6,7 @@ setup(
     name=package,
     version='0.1.0',
     packages=[package],
-    package_data={package: ['models/*.onnx']},
+    package_data={package: ['models/*.onnx', 'models/*.md']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{package}']),
         (f'share/{package}', ['package.xml']),

@@ -45,7 +45,8 @@ from av_emotion.taxonomy import LABELS, canonical
 from av_emotion_audio.pipeline import AudioPipeline, clip_windows
 from av_emotion_bringup.recording import read_recording
 from av_emotion_bringup.timeline import plot_timeline, track
-from av_emotion_fusion.fusion import STRATEGIES, Combiner, Evidence, face_reliability, fuse
+from av_emotion_fusion.fusion import (STRATEGIES, Combiner, Evidence, face_reliability, fuse,
+                                      temperature)
 from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_vision.pipeline import VisionPipeline
 
@@ -228,7 +229,8 @@ def fused_estimate(vision, audio, strategy, combiner):
     weights = defaults('fusion')
     evidence = {m: Evidence(np.asarray(e[0]), e[1], 0.0)
                 for m, e in (('vision', vision), ('audio', audio)) if e is not None}
-    return fuse(evidence, {m: weights[f'weights.{m}'] for m in evidence}, strategy, combiner)[0]
+    return fuse(evidence, {m: weights[f'weights.{m}'] for m in evidence}, strategy, combiner,
+                temperature({**weights, 'strategy': strategy}))[0]
 
 
 def fused_label(vision, audio, strategy, combiner):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from av_emotion.runtime import ProbabilityModel
+from av_emotion.runtime import ProbabilityModel, tempered
 from av_emotion.taxonomy import LABELS
 
 STRATEGIES = ('weighted', 'product', 'learned')
@@ -62,13 +62,15 @@ class Combiner(ProbabilityModel):
         super().__init__('av_emotion_fusion', model, threads)
 
 
-def fuse(evidence, weights, strategy='weighted', combiner=None):
+def fuse(evidence, weights, strategy='weighted', combiner=None, temperature=1.0):
     """Fused REP-155 probabilities and the weight each modality got.
 
     evidence: {modality: Evidence}; weights: {modality: prior weight}; combiner: a
     Combiner, for strategy 'learned' (which learned its own weighting, so priors only
-    shape the reported weights there). Returns (probabilities, {modality: weight}) with
-    the weights summing to 1, or (None, {}) when no modality has any weight.
+    shape the reported weights there). temperature calibrates a weighted or product
+    fusion of two modalities (one alone is passed on as it is: never more confident than
+    its only input). Returns (probabilities, {modality: weight}) with the weights summing
+    to 1, or (None, {}) when no modality has any weight.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f'unknown fusion strategy {strategy!r}; one of {STRATEGIES}')
@@ -93,7 +95,15 @@ def fuse(evidence, weights, strategy='weighted', combiner=None):
         for m in share:
             logs += share[m] * log_probabilities(evidence[m])
         fused = np.exp(logs - logs.max())
-    return fused / fused.sum(), share
+    fused = fused / fused.sum()
+    if len(share) > 1:
+        fused = tempered(fused[None], temperature)[0]
+    return fused, share
+
+
+def temperature(params):
+    """The calibration temperature of params['strategy'] (learned needs none)."""
+    return params.get(f"calibration.{params['strategy']}", 1.0)
 
 
 def fresh(evidence, now, max_age):

@@ -18,7 +18,8 @@ RANGES = {'weights.vision': (0.0, 100.0), 'weights.audio': (0.0, 100.0),
           'smoothing.time_constant': (0.0, 60.0), 'rate': (0.1, 200.0),
           'sync.queue_size': (1, 1000), 'sync.slop': (0.0, 10.0),
           'agreement.window': (1, 100000), 'agreement.expected': (0.01, 1.0),
-          'agreement.prior_pairs': (0, 100000), 'diagnostics_period': (0.1, 60.0)}
+          'agreement.prior_pairs': (0, 100000), 'calibration.weighted': (0.05, 20.0),
+          'calibration.product': (0.05, 20.0), 'diagnostics_period': (0.1, 60.0)}
 
 
 def seconds(stamp):

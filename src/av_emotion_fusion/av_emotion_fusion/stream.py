@@ -13,7 +13,7 @@ import numpy as np
 
 from av_emotion.config import merged
 from av_emotion_fusion.fusion import (Agreement, Combiner, Evidence, Smoother, face_reliability,
-                                      fresh, fuse, speaker_face, voice_reliability)
+                                      fresh, fuse, speaker_face, temperature, voice_reliability)
 
 
 @dataclass
@@ -102,7 +102,8 @@ class FusionStream:
                 face.known)
         evidence = fresh(evidence, now, p['max_age'])
         prior = {'vision': p['weights.vision'], 'audio': p['weights.audio']}
-        probabilities, weights = fuse(evidence, prior, p['strategy'], self.combiner)
+        probabilities, weights = fuse(evidence, prior, p['strategy'], self.combiner,
+                                      temperature(p))
         face_id = face.id if face is not None else 0
         used = {m: evidence[m] for m in weights}
         stamp = max((e.stamp for e in used.values()), default=now)
