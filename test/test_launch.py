@@ -1,15 +1,26 @@
 """The launch files start the nodes as documented.
 
-Runs against the real launch/launch_ros on a ROS machine, test doubles elsewhere.
+The descriptions are read with the real launch/launch_ros; then the whole graph is started
+with `ros2 launch` in a subprocess, as a user would, and what comes out is checked.
 """
 import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from launch import LaunchContext
 from launch.actions import IncludeLaunchDescription
-from launch.utilities import perform_substitutions
+from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
 from launch_ros.actions import Node
+
+from av_emotion.config import config_path
+from av_emotion_bringup.graph import wait_for
+from av_emotion_msgs.msg import FusedEmotion
 
 LAUNCH = Path(__file__).parent.parent / 'launch'
 
@@ -70,10 +81,14 @@ def test_whole_graph_launch():
             context, argument.default_value))
     # The files themselves are checked in the built wheels (test_packaging).
     assert context.launch_configurations['config_dir'].endswith('av_emotion/config')
-    includes = {Path(e.launch_description_source.location).name: e
-                for e in description.entities if isinstance(e, IncludeLaunchDescription)}
+    includes = {}
+    for entity in description.entities:
+        if isinstance(entity, IncludeLaunchDescription):
+            entity.launch_description_source.get_launch_description(context)  # expands it
+            includes[Path(entity.launch_description_source.location).name] = entity
     assert set(includes) == {'vision.launch.py', 'audio.launch.py'}
-    passed = {perform_substitutions(context, k): perform_substitutions(context, v)
+    passed = {perform_substitutions(context, normalize_to_list_of_substitutions(k)):
+              perform_substitutions(context, normalize_to_list_of_substitutions(v))
               for k, v in includes['audio.launch.py'].launch_arguments}
     assert passed['config'].endswith('av_emotion/config/audio.yaml')
     assert passed['capture_config'].endswith('av_emotion/config/capture.yaml')
@@ -81,3 +96,42 @@ def test_whole_graph_launch():
     scripts = {e.name: e.value for e in entry_points(group='console_scripts')}
     assert (node.node_package, scripts[node.node_executable]) == (
         'av_emotion_fusion', 'av_emotion_fusion.node:main')
+
+
+def test_ros2_launch_runs_two_robots_side_by_side(graph, tmp_path):
+    """`ros2 launch` from this environment, nothing sourced: robot1 and robot2 each get
+    their three nodes in their namespace, /<robot>/emotion flows at its rate, a parameter
+    file in config_dir takes effect (robot2's fusion rate), and robot1's output stays apart."""
+    config_dir = tmp_path / 'config'
+    shutil.copytree(config_path('fusion').parent, config_dir)
+    fusion = (config_dir / 'fusion.yaml').read_text()
+    (config_dir / 'fusion.yaml').write_text(fusion.replace('rate: 15.0', 'rate: 5.0'))
+    env = {k: v for k, v in os.environ.items() if k != 'AMENT_PREFIX_PATH'}
+    ros2 = str(Path(sys.executable).parent / 'ros2')
+    launches = [subprocess.Popen(
+        [ros2, 'launch', 'av_emotion_bringup', 'av_emotion.launch.py', f'namespace:={robot}',
+         f'image:=/{robot}/camera', f'audio:=/{robot}/audio_stamped', *extra],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        for robot, extra in (('robot1', []), ('robot2', [f'config_dir:={config_dir}']))]
+    try:
+        probe = graph.node('launch_probe')
+        stamps = {'robot1': [], 'robot2': []}
+        for robot in stamps:
+            probe.create_subscription(FusedEmotion, f'/{robot}/emotion',
+                                      lambda m, r=robot: stamps[r].append(time.monotonic()), 10)
+        expected = {f'/{r}/{n}' for r in stamps for n in ('vision_node', 'audio_node',
+                                                          'fusion_node')}
+        assert wait_for(lambda: expected <= {f'{ns.rstrip("/")}/{n}' for n, ns in
+                                             probe.get_node_names_and_namespaces()}, 60)
+        assert wait_for(lambda: all(len(s) >= 30 for s in stamps.values()), 60)
+        rates = {r: (len(s) - 1) / (s[-1] - s[0]) for r, s in stamps.items()}
+        assert rates['robot2'] < 7 and rates['robot1'] > 1.5 * rates['robot2'], rates
+    finally:
+        for launch in launches:
+            os.killpg(launch.pid, signal.SIGINT)
+        for launch in launches:
+            try:
+                launch.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(launch.pid, signal.SIGKILL)
+                launch.wait()

@@ -7,6 +7,7 @@ then configures, builds and installs each package directory given into sys.prefi
 Run with the environment's own interpreter:  .venv/bin/python tools/build_msgs.py PKG_DIR...
 """
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -46,6 +47,9 @@ def fix_wheel_paths():
 def build(package_dir, build_root):
     package_dir = Path(package_dir).resolve()
     build_dir = Path(build_root) / package_dir.name
+    cache = build_dir / 'CMakeCache.txt'
+    if cache.exists() and f'CMAKE_HOME_DIRECTORY:INTERNAL={package_dir}\n' not in cache.read_text():
+        shutil.rmtree(build_dir)  # configured from another copy of the package
     env = dict(os.environ, AMENT_PREFIX_PATH=str(PREFIX), CMAKE_PREFIX_PATH=str(PREFIX))
     python = str(PREFIX / 'bin' / 'python')
     subprocess.run(['cmake', '-S', str(package_dir), '-B', str(build_dir),

@@ -26,21 +26,26 @@ pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 "${pip[@]}" -r requirements-ros.txt -r requirements.txt
 "${pip[@]}" --no-deps -r requirements-nodeps.txt
 
+# The ROS tools and message packages every ROS machine has and PyPI lacks (launch, ros2cli,
+# message_filters, audio_common_msgs, hri_msgs...), built from the official sources in
+# ../shared/ros (or $AV_EMOTION_ROS) when present.
+ros=${AV_EMOTION_ROS:-../shared/ros}
 msgs=(src/av_emotion_msgs)
-# audio_common_msgs comes with ROS; here (and in CI) we build its public interface ourselves.
-.venv/bin/python -c 'import audio_common_msgs.msg' 2>/dev/null || msgs+=(test/msgs/audio_common_msgs)
-.venv/bin/python tools/build_msgs.py "${msgs[@]}"
-
-# message_filters (pure Python) also ships with ROS only; the fusion node needs it, so here
-# the API-faithful stand-in of test/doubles is linked into .venv. Tests name it when used.
-if ! .venv/bin/python -c 'import message_filters' 2>/dev/null; then
-  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  ln -sfn "$PWD/test/doubles/message_filters" "$site/message_filters"
-  echo "setup: no message_filters (it comes with ROS); using test/doubles/message_filters"
+if [ -d "$ros/wheels" ]; then
+  "${pip[@]}" --no-deps "$ros"/wheels/*.whl
+  "${pip[@]}" -r requirements-ros-tools.txt
+  msgs=("$ros/src/composition_interfaces" "$ros/src/audio_common_msgs" "$ros/src/hri_msgs" "${msgs[@]}")
+else
+  echo "setup: no $ros: launch, ros2cli, message_filters and audio_common_msgs are missing" \
+    "(on a ROS machine they come with ROS; see README)"
 fi
+.venv/bin/python tools/build_msgs.py "${msgs[@]}"
 
 "${pip[@]}" --no-deps --no-build-isolation \
   -e src/av_emotion -e src/av_emotion_vision -e src/av_emotion_audio -e src/av_emotion_fusion \
   -e src/av_emotion_bringup
+# An ament prefix, as colcon makes one: ament index, share/, lib/<package>/ executables.
+.venv/bin/python tools/ament_prefix.py src/av_emotion src/av_emotion_vision src/av_emotion_audio \
+  src/av_emotion_fusion src/av_emotion_bringup
 .venv/bin/python -c 'import rclpy, av_emotion_msgs.msg, av_emotion_vision.pipeline'
 echo "setup: .venv ready"
