@@ -135,3 +135,24 @@ def test_ros2_launch_runs_two_robots_side_by_side(graph, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(launch.pid, signal.SIGKILL)
                 launch.wait()
+
+
+def test_stopping_the_service_leaves_no_node_behind():
+    """As systemd stops the unit (src/av_emotion_bringup/systemd/av_emotion.service):
+    SIGTERM to every process of the launch; all its nodes end."""
+    env = {k: v for k, v in os.environ.items() if k != 'AMENT_PREFIX_PATH'}
+    launch = subprocess.Popen(
+        [str(Path(sys.executable).parent / 'ros2'), 'launch', 'av_emotion_bringup',
+         'av_emotion.launch.py', 'namespace:=service'], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    started = 0
+    for line in launch.stdout:
+        started += 'listening on' in line or 'fusing' in line
+        if started == 3:
+            break
+    nodes = subprocess.run(['pgrep', '-s', str(launch.pid)], capture_output=True, text=True)
+    pids = [int(p) for p in nodes.stdout.split() if int(p) != launch.pid]
+    assert len(pids) >= 3
+    os.killpg(launch.pid, signal.SIGTERM)
+    launch.communicate(timeout=60)
+    assert wait_for(lambda: not any(Path(f'/proc/{p}').exists() for p in pids), 30)

@@ -21,8 +21,9 @@ EXPECTED = {
                          'av_emotion_audio/models/speech_emotion.md'],
     'av_emotion_fusion': ['av_emotion_fusion/models/fusion_combiner.onnx',
                           'av_emotion_fusion/models/fusion_combiner.md'],
-    'av_emotion_bringup': [f'data/share/av_emotion_bringup/launch/{name}.launch.py'
-                           for name in ('vision', 'audio', 'av_emotion')],
+    'av_emotion_bringup': ['data/share/av_emotion_bringup/systemd/av_emotion.service'] + [
+        f'data/share/av_emotion_bringup/launch/{name}.launch.py'
+        for name in ('vision', 'audio', 'av_emotion')],
 }
 
 

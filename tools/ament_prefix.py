@@ -50,9 +50,11 @@ def register(package_dir):
         target = PREFIX / destination
         target.mkdir(parents=True, exist_ok=True)
         for name in files:
-            link = target / Path(name).name
+            link, source = target / Path(name).name, package_dir / name
+            if link.resolve() == source.resolve():
+                continue  # linked already (or the source itself: never unlink it)
             link.unlink(missing_ok=True)
-            link.symlink_to(package_dir / name)
+            link.symlink_to(source)
     scripts = arguments.get('entry_points', {}).get('console_scripts', [])
     if scripts:
         lib = PREFIX / 'lib' / arguments['name']

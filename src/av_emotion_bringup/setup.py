@@ -12,6 +12,7 @@ setup(
         ('share/ament_index/resource_index/packages', [f'resource/{package}']),
         (f'share/{package}', ['package.xml']),
         (f'share/{package}/launch', glob('launch/*.launch.py')),
+        (f'share/{package}/systemd', ['systemd/av_emotion.service']),
     ],
     install_requires=['av_emotion', 'av_emotion_vision', 'av_emotion_audio', 'av_emotion_fusion',
                       'tqdm', 'av', 'rosbags'],

@@ -2,6 +2,7 @@
 
 The only module of this package that imports ROS; the cores never import it.
 """
+import signal
 import sys
 
 import numpy as np
@@ -9,7 +10,7 @@ import rclpy
 from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
 from av_emotion.config import defaults
 from av_emotion.taxonomy import LABELS, valence_arousal
@@ -66,6 +67,9 @@ def run(node_class, args=None):
     status 1 and one log line saying why.
     """
     rclpy.init(args=args)
+    # Made before the node says it is up: a signal that shuts the context down while an
+    # executor is being made leaves a broken one behind (a warning at exit).
+    executor = SingleThreadedExecutor()
     node = None
     try:
         try:
@@ -73,7 +77,8 @@ def run(node_class, args=None):
         except (ParameterException, ValueError, RuntimeError, OSError) as error:
             rclpy.logging.get_logger(node_class.__name__).fatal(f'cannot start: {error}')
             sys.exit(1)
-        rclpy.spin(node)
+        executor.add_node(node)
+        executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception:  # noqa: BLE001
@@ -82,7 +87,13 @@ def run(node_class, args=None):
         if rclpy.ok():
             raise
     finally:
+        # Stopping now: a second Ctrl-C or a SIGTERM (ros2 launch sends both to the whole
+        # process group) must not interrupt the cleanup with a traceback. try_shutdown also
+        # uninstalls rclpy's signal handlers, whose thread would touch freed handles.
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
+        rclpy.try_shutdown()
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, signal.SIG_IGN)
