@@ -5,7 +5,7 @@ STAMP := $(VENV)/.setup-done
 PEER := $(VENV)-peer
 SETUP_INPUTS := tools/setup.sh tools/build_msgs.py tools/ament_prefix.py requirements*.txt \
 	$(wildcard src/*/setup.py src/*/package.xml src/av_emotion_msgs/msg/*.msg \
-	$(wildcard ../shared/ros/wheels/*.whl))
+	../shared/ros/wheels/*.whl)
 
 .PHONY: setup test demo bench clean
 

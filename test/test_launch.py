@@ -23,6 +23,12 @@ from av_emotion_bringup.graph import wait_for
 from av_emotion_msgs.msg import FusedEmotion
 
 LAUNCH = Path(__file__).parent.parent / 'launch'
+ROS2 = str(Path(sys.executable).parent / 'ros2')
+
+
+def unsourced():
+    """This environment without AMENT_PREFIX_PATH: as a user's shell that sourced nothing."""
+    return {k: v for k, v in os.environ.items() if k != 'AMENT_PREFIX_PATH'}
 
 
 def load(name):
@@ -106,12 +112,11 @@ def test_ros2_launch_runs_two_robots_side_by_side(graph, tmp_path):
     shutil.copytree(config_path('fusion').parent, config_dir)
     fusion = (config_dir / 'fusion.yaml').read_text()
     (config_dir / 'fusion.yaml').write_text(fusion.replace('rate: 15.0', 'rate: 5.0'))
-    env = {k: v for k, v in os.environ.items() if k != 'AMENT_PREFIX_PATH'}
-    ros2 = str(Path(sys.executable).parent / 'ros2')
     launches = [subprocess.Popen(
-        [ros2, 'launch', 'av_emotion_bringup', 'av_emotion.launch.py', f'namespace:={robot}',
+        [ROS2, 'launch', 'av_emotion_bringup', 'av_emotion.launch.py', f'namespace:={robot}',
          f'image:=/{robot}/camera', f'audio:=/{robot}/audio_stamped', *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        env=unsourced(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
         for robot, extra in (('robot1', []), ('robot2', [f'config_dir:={config_dir}']))]
     try:
         probe = graph.node('launch_probe')
@@ -140,11 +145,10 @@ def test_ros2_launch_runs_two_robots_side_by_side(graph, tmp_path):
 def test_stopping_the_service_leaves_no_node_behind():
     """As systemd stops the unit (src/av_emotion_bringup/systemd/av_emotion.service):
     SIGTERM to every process of the launch; all its nodes end."""
-    env = {k: v for k, v in os.environ.items() if k != 'AMENT_PREFIX_PATH'}
     launch = subprocess.Popen(
-        [str(Path(sys.executable).parent / 'ros2'), 'launch', 'av_emotion_bringup',
-         'av_emotion.launch.py', 'namespace:=service'], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        [ROS2, 'launch', 'av_emotion_bringup', 'av_emotion.launch.py', 'namespace:=service'],
+        env=unsourced(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
     started = 0
     for line in launch.stdout:
         started += 'listening on' in line or 'fusing' in line

@@ -164,26 +164,27 @@ def main():
     for train, held in GroupKFold(n_splits=5).split(X, y, groups=groups):
         learned[held] = clone(combiner).fit(X[train], y[train]).predict(X[held])
     prior = {m: params[f'weights.{m}'] for m in ('vision', 'audio')}
-    scores, fused, truth = {}, {'weighted': [], 'product': []}, {'weighted': [], 'product': []}
+    scores, fused, truth = {}, {'weighted': [], 'product': []}, []
     for name, voice_at_chance in (('matched', False), ('chance voice', True)):
         keep = both & (chance == voice_at_chance)
-        score = {
-            'vision only': float(np.mean([LABELS[int(np.argmax(pairs[i][0]))] == y[i]
-                                          for i in np.flatnonzero(keep)])),
-            'audio only': float(np.mean([LABELS[int(np.argmax(pairs[i][1]))] == y[i]
-                                         for i in np.flatnonzero(keep)])),
-            'learned (cross-validated)': float(np.mean(learned[keep] == y[keep]))}
-        for strategy in ('weighted', 'product'):
-            score[strategy] = float(np.mean(
-                [LABELS[int(np.argmax(fuse(evidence[i], prior, strategy)[0]))] == y[i]
-                 for i in np.flatnonzero(keep)]))
-            fused[strategy] += [fuse(evidence[i], prior, strategy)[0] for i in np.flatnonzero(keep)]
-            truth[strategy] += [LABELS.index(y[i]) for i in np.flatnonzero(keep)]
+        rows = np.flatnonzero(keep)
+
+        def accuracy(probabilities):
+            return float(np.mean([LABELS[int(np.argmax(p))] == y[i]
+                                  for p, i in zip(probabilities, rows)]))
+        score = {'vision only': accuracy([pairs[i][0] for i in rows]),
+                 'audio only': accuracy([pairs[i][1] for i in rows]),
+                 'learned (cross-validated)': float(np.mean(learned[keep] == y[keep]))}
+        for strategy in fused:
+            probabilities = [fuse(evidence[i], prior, strategy)[0] for i in rows]
+            score[strategy] = accuracy(probabilities)
+            fused[strategy] += probabilities
+        truth += [LABELS.index(y[i]) for i in rows]
         scores[name] = score
         for strategy, value in score.items():
             print(f'{name} streams, pairs with both modalities, {strategy}: {value:.3f}')
 
-    calibration = {s: round(fit_temperature(fused[s], truth[s]), 3) for s in fused}
+    calibration = {s: round(fit_temperature(fused[s], truth), 3) for s in fused}
     print(f'calibration temperatures of two-modality fusions: {calibration}')
 
     model = clone(combiner).fit(X, y)

@@ -89,11 +89,15 @@ def run(node_class, args=None):
     finally:
         # Stopping now: a second Ctrl-C or a SIGTERM (ros2 launch sends both to the whole
         # process group) must not interrupt the cleanup with a traceback. try_shutdown also
-        # uninstalls rclpy's signal handlers, whose thread would touch freed handles.
-        for stop in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(stop, signal.SIG_IGN)
+        # uninstalls rclpy's signal handlers, whose thread would touch freed handles, and
+        # puts back the handlers from before init: hence ignoring again after it.
+        ignore_stop_signals()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
-        for stop in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(stop, signal.SIG_IGN)
+        ignore_stop_signals()
+
+
+def ignore_stop_signals():
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)

@@ -24,7 +24,6 @@ class VoiceEncoder:
 
     def __init__(self, model='voice_encoder.onnx', threads=1):
         self.session = session(str(packaged_model('av_emotion_audio', model)), threads)
-        self.size = self.session.get_outputs()[0].shape[-1]
 
     def __call__(self, samples, speech=None):
         samples = np.asarray(samples, np.float32)

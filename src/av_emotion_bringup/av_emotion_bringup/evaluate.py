@@ -230,7 +230,7 @@ def fused_estimate(vision, audio, strategy, combiner):
     evidence = {m: Evidence(np.asarray(e[0]), e[1], 0.0)
                 for m, e in (('vision', vision), ('audio', audio)) if e is not None}
     return fuse(evidence, {m: weights[f'weights.{m}'] for m in evidence}, strategy, combiner,
-                temperature({**weights, 'strategy': strategy}))[0]
+                temperature(weights, strategy))[0]
 
 
 def fused_label(vision, audio, strategy, combiner):

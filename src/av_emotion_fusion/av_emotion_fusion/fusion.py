@@ -101,9 +101,9 @@ def fuse(evidence, weights, strategy='weighted', combiner=None, temperature=1.0)
     return fused, share
 
 
-def temperature(params):
-    """The calibration temperature of params['strategy'] (learned needs none)."""
-    return params.get(f"calibration.{params['strategy']}", 1.0)
+def temperature(params, strategy):
+    """The calibration temperature of `strategy` in fusion parameters (learned needs none)."""
+    return params.get(f'calibration.{strategy}', 1.0)
 
 
 def fresh(evidence, now, max_age):

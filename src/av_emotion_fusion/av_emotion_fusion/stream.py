@@ -103,7 +103,7 @@ class FusionStream:
         evidence = fresh(evidence, now, p['max_age'])
         prior = {'vision': p['weights.vision'], 'audio': p['weights.audio']}
         probabilities, weights = fuse(evidence, prior, p['strategy'], self.combiner,
-                                      temperature(p))
+                                      temperature(p, p['strategy']))
         face_id = face.id if face is not None else 0
         used = {m: evidence[m] for m in weights}
         stamp = max((e.stamp for e in used.values()), default=now)
