@@ -73,6 +73,8 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     for package_dir in sys.argv[1:]:
+        if not (Path(package_dir) / 'setup.py').is_file():
+            sys.exit(f'{package_dir}: no setup.py (an ament_python package folder is needed)')
         register(package_dir)
     (Path(sysconfig.get_paths()['purelib']) / PTH).write_text(PTH_LINE)
 

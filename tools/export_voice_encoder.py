@@ -135,8 +135,11 @@ def main():
     parser.add_argument('--out', type=Path,
                         default=Path('src/av_emotion_audio/av_emotion_audio/models/voice_encoder.onnx'))
     args = parser.parse_args()
-    with zipfile.ZipFile(args.wheel) as wheel:
-        state = torch_legacy_state(wheel.read('resemblyzer/pretrained.pt'))
+    try:
+        with zipfile.ZipFile(args.wheel) as wheel:
+            state = torch_legacy_state(wheel.read('resemblyzer/pretrained.pt'))
+    except (OSError, KeyError, zipfile.BadZipFile) as error:
+        raise SystemExit(f'{args.wheel}: not a Resemblyzer 0.1.4 wheel ({error})')
     model = encoder_graph(state)
     onnx.save(model, str(args.out))
 
