@@ -7,7 +7,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -33,12 +33,17 @@ def generate_launch_description():
             [config, 'config', 'capture.yaml']), description='Parameter file of capture_node'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='Use /clock (rosbag play --clock)'),
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='Configure and activate the nodes at start (false: '
+                              'they wait unconfigured for ros2 lifecycle set)'),
         Node(package='av_emotion_audio', executable='capture_node', name='capture_node',
              namespace=arg('namespace'), output='screen', condition=IfCondition(arg('capture')),
              parameters=[arg('capture_config'), sim_time,
                          {'device': ParameterValue(arg('device'), value_type=str)}],
              remappings=[('audio_stamped', arg('audio')), ('audio_info', arg('audio_info'))]),
-        Node(package='av_emotion_audio', executable='audio_node', name='audio_node',
-             namespace=arg('namespace'), output='screen', parameters=[arg('config'), sim_time],
-             remappings=[('audio_stamped', arg('audio')), ('audio_info', arg('audio_info'))]),
+        LifecycleNode(
+            package='av_emotion_audio', executable='audio_node', name='audio_node',
+            namespace=arg('namespace'), output='screen', parameters=[arg('config'), sim_time, {
+                'autostart': ParameterValue(arg('autostart'), value_type=bool)}],
+            remappings=[('audio_stamped', arg('audio')), ('audio_info', arg('audio_info'))]),
     ])

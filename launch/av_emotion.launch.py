@@ -16,7 +16,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -43,10 +43,14 @@ def generate_launch_description():
             description='Folder of vision.yaml, audio.yaml, capture.yaml and fusion.yaml'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='Use /clock (ros2 bag play --clock)'),
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='Configure and activate the nodes at start (false: '
+                              'they wait unconfigured for ros2 lifecycle set)'),
         include('vision', config='vision'),
         include('audio', config='audio', capture_config='capture'),
-        Node(package='av_emotion_fusion', executable='fusion_node', name='fusion_node',
-             namespace=arg('namespace'), output='screen',
-             parameters=[config('fusion'), {
-                 'use_sim_time': ParameterValue(arg('use_sim_time'), value_type=bool)}]),
+        LifecycleNode(
+            package='av_emotion_fusion', executable='fusion_node', name='fusion_node',
+            namespace=arg('namespace'), output='screen', parameters=[config('fusion'), {
+                'use_sim_time': ParameterValue(arg('use_sim_time'), value_type=bool),
+                'autostart': ParameterValue(arg('autostart'), value_type=bool)}]),
     ])

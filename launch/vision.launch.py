@@ -5,7 +5,7 @@
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -24,11 +24,15 @@ def generate_launch_description():
             description='Parameter file of the vision node'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='Use /clock (rosbag play --clock)'),
-        Node(
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='Configure and activate the nodes at start (false: '
+                              'they wait unconfigured for ros2 lifecycle set)'),
+        LifecycleNode(
             package='av_emotion_vision', executable='vision_node', name='vision_node',
             namespace=arg('namespace'), output='screen',
             parameters=[arg('config'), {
                 'use_sim_time': ParameterValue(arg('use_sim_time'), value_type=bool),
+                'autostart': ParameterValue(arg('autostart'), value_type=bool),
                 'image_transport': ParameterValue(arg('image_transport'), value_type=str)}],
             remappings=[('image', arg('image')),
                         ('image/compressed', [arg('image'), '/compressed'])]),

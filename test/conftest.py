@@ -5,6 +5,8 @@ run gets its own ROS_DOMAIN_ID, so parallel runs and other robots never see our 
 """
 import importlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,19 @@ def data():
     if not DATA.is_dir():
         pytest.fail(f'sample data not found at {DATA}; set AV_EMOTION_DATA')
     return DATA
+
+
+@pytest.fixture(scope='session')
+def refused():
+    """Run an av-emotion-* console script that must refuse its input: a non-zero exit and
+    one line on stderr, no traceback. Returns that line."""
+    def run(command, *args):
+        done = subprocess.run([str(Path(sys.executable).parent / command), *map(str, args)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode != 0 and 'Traceback' not in done.stderr, done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+        return done.stderr.strip()
+    return run
 
 
 @pytest.fixture(scope='module')

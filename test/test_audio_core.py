@@ -42,12 +42,15 @@ def test_bad_audio_is_explained():
         check_info('S16LE', 1, 16000, 'mp3')
     with pytest.raises(AudioFormatError, match='sample_format'):
         check_info('S24_3LE', 1, 16000, 'wave')
-    with pytest.raises(AudioFormatError, match='8000 Hz'):
-        check_info('S16LE', 1, 0, 'wave')
+    for channels, rate in ((1, 0), (1, 1_000_000), (1, 2**32 - 1), (255, 16000), (0, 16000)):
+        with pytest.raises(AudioFormatError, match='8000 to 384000 Hz'):
+            check_info('S16LE', channels, rate, 'wave')
     with pytest.raises(AudioFormatError, match='whole number'):
         decode(b'\x00' * 7, 'S16LE', 2)
     with pytest.raises(AudioFormatError, match='NaN'):
         decode(np.array([0.1, np.nan], '<f4').tobytes(), 'F32LE', 1)
+    with pytest.raises(AudioFormatError, match='1e\\+30'):
+        decode(np.array([0.1, 1e30], '<f4').tobytes(), 'F32LE', 1)
 
 
 def test_buffer_windows_follow_the_sample_clock(speech):

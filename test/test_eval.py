@@ -97,11 +97,36 @@ def test_audio_visual_clips(data, tmp_path):
     for (label, files), suffix in zip(media.items(), ('.mp4', '.flv')):
         (tmp_path / 'clips' / label).mkdir(parents=True)
         write_video(tmp_path / 'clips' / label / f'clip{suffix}', read_recording(files))
+    # The sample video as it is: its audio track is digital silence.
+    (tmp_path / 'clips' / 'sad' / 'silent.mp4').symlink_to(media['sad'][0])
     out = tmp_path / 'av.json'
     main(['av', '--data', str(tmp_path / 'clips'), '--json', str(out)])
     result = json.loads(out.read_text())
-    assert result['n'] == 2 and {'audio', 'vision', 'fused'} <= set(result)
+    assert result['n'] == 3 and {'audio', 'vision', 'fused'} <= set(result)
     happy = next(c for c in result['clips'] if c['label'] == 'happy')
     assert happy['vision'] == happy['fused'] == 'happy'
+    silent = next(c for c in result['clips'] if c['clip'].endswith('silent.mp4'))
+    assert silent['audio'] == 'none' and silent['fused'] == silent['vision'] != 'none'
+    assert result['unvoiced_clips'] == 1 and result['audio']['n'] == 3
     for clip in result['clips']:
         assert Path(clip['timeline']).stat().st_size > 10_000
+
+
+def test_unreadable_files_are_refused_in_one_line(data, tmp_path, refused):
+    faces = tmp_path / 'faces' / 'happy'
+    faces.mkdir(parents=True)
+    for image in (data / 'faces' / 'fer2013' / 'happy').glob('*.jpg'):
+        (faces / image.name).symlink_to(image)
+    broken = faces / 'broken.jpg'  # a download that got an error page
+    broken.write_text('<html><body>404 Not Found</body></html>\n')
+    line = refused('av-emotion-eval', 'vision', '--data', faces.parent, '--json',
+                   tmp_path / 'vision.json')
+    assert line == f'av-emotion-eval: cannot read {broken}: not an image that OpenCV decodes'
+    clips = tmp_path / 'clips' / 'sad'
+    clips.mkdir(parents=True)
+    empty = clips / 'empty.wav'
+    empty.touch()
+    line = refused('av-emotion-eval', 'audio', '--data', clips.parent, '--json',
+                   tmp_path / 'audio.json')
+    assert line == f'av-emotion-eval: cannot read {empty}: the file is empty (0 bytes)'
+    assert not list(tmp_path.glob('*.json'))

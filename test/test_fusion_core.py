@@ -161,7 +161,25 @@ def test_stream_follows_the_speaker_and_ages_evidence_out(estimates):
     estimate = stream.step(11.05)
     assert set(estimate.weights) == {'vision'}, 'the voice is older than max_age'
     estimate = stream.step(12.5)
-    assert estimate.probabilities is None and estimate.face_id == 0
+    assert estimate.probabilities is None and estimate.face_id == 0 and not estimate.confidence
+
+
+def test_a_lone_face_is_never_more_confident_than_its_node(faces, voices):
+    # Face and voice agree at first, then the voice ages out and real faces of changing
+    # certainty follow each other every 0.1 s: smoothing holds a sharper past on.
+    stream = FusionStream()
+    stream.voice(0.0, voices['sad'][0], 0.9)
+    alone, held = 0, False
+    for i, probabilities in enumerate(np.concatenate([faces[k] for k in ('sad', 'happy', 'sad')])):
+        face = Face(1, probabilities, 0.9, 120, 150)
+        stream.faces(i * 0.1, [face])
+        estimate = stream.step(i * 0.1 + 0.05)
+        if set(estimate.weights) == {'vision'}:
+            alone += 1
+            held |= estimate.probabilities.max() > probabilities.max()
+            # vision_node reports probability x detection score
+            assert estimate.confidence <= probabilities.max() * face.score + 1e-6
+    assert alone >= 7 and held
 
 
 def streamed(pairs, **params):

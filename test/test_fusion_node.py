@@ -10,7 +10,7 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import RegionOfInterest
 
 from av_emotion.config import defaults
-from av_emotion.ros import emotion_msg, to_time
+from av_emotion.ros import emotion_msg, start, to_time
 from av_emotion.taxonomy import LABELS
 from av_emotion_audio.pipeline import AudioPipeline
 from av_emotion_bringup.graph import wait_for
@@ -119,6 +119,9 @@ def test_a_missing_modality_degrades_and_recovers(graph, happy):
         (m for m in probe.out if list(m.modalities) == ['vision']), None)
     assert alone is not None and alone.face_id == 7 and list(alone.weights) == [1.0]
     assert list(alone.audio.probabilities) == []
+    # Smoothing holds the sharper fused past, yet never claims more than the face alone.
+    assert all(m.emotion.confidence <= m.vision.confidence + 1e-6 for m in probe.out
+               if list(m.modalities) == ['vision'])
     t = probe.now()
     probe.send_faces(t, [(7, face, 120)])
     probe.send_voice(t, voice, speech)
@@ -156,13 +159,14 @@ def test_learned_combiner_runs_and_bad_parameters_are_clear(graph, happy, tmp_pa
     probe.send_voice(t, voice, speech)
     fused = probe.next(lambda m: len(m.modalities) == 2)
     assert fused is not None and fused.strategy == 'learned' and fused.emotion.label == 'happy'
-    with pytest.raises(ValueError, match='strategy'):
-        FusionNode(context=graph.context, namespace='bad',
-                   parameter_overrides=[Parameter('strategy', value='vote')])
-    with pytest.raises(FileNotFoundError, match='missing.onnx'):
-        FusionNode(context=graph.context, namespace='bad', parameter_overrides=[
-            Parameter('strategy', value='learned'),
-            Parameter('learned.model', value=str(tmp_path / 'missing.onnx'))])
+    for overrides, reason in (
+            ([Parameter('strategy', value='vote')], 'strategy'),
+            ([Parameter('strategy', value='learned'),
+              Parameter('learned.model', value=str(tmp_path / 'missing.onnx'))], 'missing.onnx')):
+        node = FusionNode(context=graph.context, namespace='bad', parameter_overrides=overrides)
+        with pytest.raises(RuntimeError, match=reason):
+            start(node)
+        assert node.state == 'unconfigured' and reason in node.failure
     with pytest.raises(InvalidParameterValueException, match='rate'):
         FusionNode(context=graph.context, namespace='bad',
                    parameter_overrides=[Parameter('rate', value=0.0)])

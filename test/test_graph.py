@@ -95,6 +95,22 @@ def test_compressed_images_and_the_choice_of_topics(data, tmp_path):
                   topics=['/left/image_raw'])['images'] == 1
 
 
+def test_unusable_input_is_refused_in_one_line(data, input_bag, tmp_path, refused):
+    photo, clip = happy_media(data)
+    speech = sf.info(str(clip))
+    silent = tmp_path / 'silent.wav'  # a header and no samples
+    sf.SoundFile(str(silent), 'w', speech.samplerate, speech.channels).close()
+    line = refused('av-emotion-bag', silent, photo, '--out', tmp_path / 'bag')
+    assert line == f'av-emotion-bag: {silent} holds no sound (0 samples)'
+    assert not (tmp_path / 'bag').exists()
+    (tmp_path / 'empty').mkdir()
+    for path in (data / 'video' / 'WolfgangLanger_Pexels.mp4', tmp_path / 'empty'):
+        line = refused('av-emotion-replay', path, '--out', tmp_path / 'out')
+        assert line.startswith(f'av-emotion-replay: cannot read {path}: not a rosbag2')
+    assert not (tmp_path / 'out').exists()
+    bag.check_bag(input_bag)  # a real one passes
+
+
 def test_fusion_survives_the_audio_node_stopping(data):
     photo, clip = happy_media(data)
     frame = cv2.imread(str(photo))

@@ -41,7 +41,8 @@ def load(name):
 def test_vision_launch_arguments_and_node():
     description = load('vision.launch.py')
     arguments = {a.name: a for a in description.get_launch_arguments()}
-    assert set(arguments) == {'namespace', 'image', 'image_transport', 'config', 'use_sim_time'}
+    assert set(arguments) == {'namespace', 'image', 'image_transport', 'config', 'use_sim_time',
+                              'autostart'}
     context = LaunchContext()
     for name, argument in arguments.items():
         context.launch_configurations[name] = perform_substitutions(

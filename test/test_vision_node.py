@@ -8,6 +8,7 @@ from rclpy.exceptions import InvalidParameterValueException
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import CompressedImage, Image
 
+from av_emotion.ros import start
 from av_emotion_bringup.graph import wait_for
 from av_emotion_msgs.msg import FaceArray
 from av_emotion_vision.node import VisionNode
@@ -154,9 +155,11 @@ def test_compressed_transport(graph, video):
 
 @pytest.mark.parametrize('name', ['image_transport', 'image_reliability'])
 def test_bad_choice_parameter_is_a_clear_error(graph, name):
-    with pytest.raises(ValueError, match=name):
-        VisionNode(context=graph.context, namespace='bad', parameter_overrides=[
-            Parameter(name, value='carrier_pigeon')])
+    node = VisionNode(context=graph.context, namespace='bad', parameter_overrides=[
+        Parameter(name, value='carrier_pigeon')])
+    with pytest.raises(RuntimeError, match=name):
+        start(node)
+    assert node.state == 'unconfigured'
 
 
 def test_out_of_range_start_value_is_a_clear_error(graph):

@@ -48,8 +48,11 @@ def to_rep155(probabilities, labels):
     Several source classes that map to one REP-155 class are summed; a REP-155 class
     the model lacks gets probability 0. Rows are renormalised to sum to 1, which
     quantised models only do to within their rounding. Works on a vector or a batch.
+    ValueError for values that are no probabilities: not finite, negative, all zero.
     """
     probabilities = np.asarray(probabilities, dtype=np.float32)
+    if not np.isfinite(probabilities).all() or (probabilities < 0).any():
+        raise ValueError('probabilities must be finite and not negative')
     matrix = np.zeros((len(labels), len(LABELS)), dtype=np.float32)
     for row, name in enumerate(labels):
         target = canonical(name)
@@ -57,7 +60,10 @@ def to_rep155(probabilities, labels):
             raise ValueError(f'class {name!r} has no REP-155 name')
         matrix[row, LABELS.index(target)] = 1.0
     merged = probabilities @ matrix
-    return merged / np.maximum(merged.sum(axis=-1, keepdims=True), 1e-12)
+    total = merged.sum(axis=-1, keepdims=True)
+    if (total <= 0).any():
+        raise ValueError('probabilities sum to 0')
+    return merged / total
 
 
 def covered(labels):

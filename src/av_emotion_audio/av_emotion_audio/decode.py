@@ -10,6 +10,11 @@ FORMATS = {
     'F64LE': np.dtype('<f8'), 'F64BE': np.dtype('>f8'),
 }
 WAVE_CODINGS = {'wave', 'wav', 'pcm', 'raw', ''}
+# Streams a microphone can give: sample rates (Hz) and channel counts, lowest and highest.
+RATES = (8000, 384000)
+CHANNELS = (1, 64)
+# Float samples are full scale at +-1; far beyond, the stream is broken, not loud.
+FLOAT_LIMIT = 10.0
 
 
 class AudioFormatError(ValueError):
@@ -24,9 +29,10 @@ def check_info(sample_format, channels, sample_rate, coding_format):
     if sample_format not in FORMATS:
         raise AudioFormatError(f'unsupported sample_format {sample_format!r}; '
                                f'supported: {", ".join(FORMATS)}')
-    if channels < 1 or sample_rate < 8000:
+    if not (CHANNELS[0] <= channels <= CHANNELS[1] and RATES[0] <= sample_rate <= RATES[1]):
         raise AudioFormatError(f'unusable stream: {channels} channels at {sample_rate} Hz '
-                               '(need at least 1 channel and 8000 Hz)')
+                               f'(need {CHANNELS[0]} to {CHANNELS[1]} channels and '
+                               f'{RATES[0]} to {RATES[1]} Hz)')
 
 
 def decode(data, sample_format, channels):
@@ -41,6 +47,9 @@ def decode(data, sample_format, channels):
         samples = raw.astype(np.float32)
         if not np.isfinite(samples).all():
             raise AudioFormatError('chunk holds NaN or infinite samples')
+        if len(samples) and np.abs(samples).max() > FLOAT_LIMIT:
+            raise AudioFormatError(f'float samples up to {np.abs(samples).max():.3g}, beyond '
+                                   f'+-{FLOAT_LIMIT:g} (full scale is +-1)')
     elif dtype.kind == 'u':
         samples = (raw.astype(np.float32) - 128) / 128
     else:

@@ -2,21 +2,19 @@
 import time
 
 from audio_common_msgs.msg import AudioDataStamped, AudioInfo
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.node import Node
+from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from rclpy.time import Time
 
-from av_emotion.ros import declare_parameters, emotion_msg, run, to_time
-from av_emotion_audio.decode import check_info, decode
+from av_emotion.ros import ManagedNode, StampError, emotion_msg, run, to_time
+from av_emotion_audio.decode import CHANNELS, RATES, check_info, decode
 from av_emotion_audio.pipeline import AudioPipeline
 from av_emotion_msgs.msg import Voice, VoiceFeatures
 
 RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
           'max_fill': (0.0, 10.0), 'threads': (1, 16), 'vad.threshold': (0.0, 1.0),
-          'vad.min_speech_fraction': (0.0, 1.0), 'default_info.sample_rate': (8000, 384000),
-          'default_info.channels': (1, 64), 'diagnostics_period': (0.1, 60.0),
-          'adaptation.prior_weight': (0.0, 1000.0), 'adaptation.reset_after': (0.0, 86400.0),
+          'vad.min_speech_fraction': (0.0, 1.0), 'default_info.sample_rate': RATES,
+          'default_info.channels': CHANNELS, 'adaptation.prior_weight': (0.0, 1000.0),
+          'adaptation.reset_after': (0.0, 86400.0),
           'adaptation.change_semitones': (0.0, 24.0), 'adaptation.change_windows': (1, 100)}
 # Reliable and deep: every chunk counts, and audio_capture publishes reliably.
 AUDIO_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -37,45 +35,61 @@ def voice_msg(voice, frame_id, known):
     return msg
 
 
-class AudioNode(Node):
+class AudioNode(ManagedNode):
     def __init__(self, **kwargs):
-        super().__init__('audio_node', **kwargs)
-        params = declare_parameters(self, 'audio', RANGES)
+        super().__init__('audio_node', 'audio', RANGES, **kwargs)
+        self.pipeline = None
+        self.busy, self.audio_seconds, self.voiced, self.windows = 0.0, 0.0, 0, 0
+        self.handled, self.published = 0, 0  # chunks (analysed or dropped), voice messages
+
+    def setup(self, params):
         if params['hop'] > params['window']:
             raise ValueError(f"hop ({params['hop']} s) must not exceed window "
                              f"({params['window']} s)")
         self.pipeline = AudioPipeline(**params)
         self.info = AudioInfo(**{k.split('.')[1]: v for k, v in params.items()
                                  if k.startswith('default_info.')})
-        self.voice_pub = self.create_publisher(Voice, 'voice', 10)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 1)
-        self.create_subscription(AudioInfo, 'audio_info', self.on_info, 10)
-        self.create_subscription(AudioDataStamped, 'audio_stamped', self.on_audio, AUDIO_QOS)
-        self.create_timer(params['diagnostics_period'], self.publish_diagnostics)
-        self.counts = {}  # events and errors since start
-        self.busy, self.audio_seconds, self.voiced, self.windows = 0.0, 0.0, 0, 0
-        self.handled, self.published = 0, 0  # chunks (analysed or dropped), voice messages
-        self.get_logger().info(f"listening on {self.resolve_topic_name('audio_stamped')}")
+        self.voice_pub = self.output(Voice, 'voice', 10)
+
+    def start(self):
+        self.connect(self.create_subscription(AudioInfo, 'audio_info', self.on_info, 10))
+        self.connect(self.create_subscription(AudioDataStamped, 'audio_stamped', self.on_audio,
+                                              AUDIO_QOS))
+        return f"listening on {self.resolve_topic_name('audio_stamped')}"
+
+    def release(self):
+        self.pipeline = None
 
     def on_info(self, msg):
+        try:
+            check_info(msg.sample_format, msg.channels, msg.sample_rate, msg.coding_format)
+        except ValueError as error:
+            self.count('bad_infos', f'audio stream refused, its chunks are dropped: {error}')
         if (msg.sample_rate, msg.channels, msg.sample_format, msg.coding_format) != (
                 self.info.sample_rate, self.info.channels, self.info.sample_format,
                 self.info.coding_format):
+            self.count('format_changes')
+            # A stream whose format flips back and forth must not flood the log.
             self.get_logger().info(f'audio stream: {msg.channels} ch, {msg.sample_rate} Hz, '
-                                   f'{msg.sample_format}, {msg.coding_format}')
+                                   f'{msg.sample_format}, {msg.coding_format}',
+                                   throttle_duration_sec=10.0)
         self.info = msg
 
     def on_audio(self, msg):
         started = time.perf_counter()
         info = self.info
         try:
+            stamp = self.stamp(msg.header)
             check_info(info.sample_format, info.channels, info.sample_rate, info.coding_format)
             samples = decode(msg.audio.data, info.sample_format, info.channels)
+        except StampError as error:
+            self.count('bad_stamps', f'dropping audio chunk: {error}')
+            self.handled += 1
+            return
         except ValueError as error:
             self.count('bad_chunks', f'dropping audio chunk: {error}')
             self.handled += 1
             return
-        stamp = Time.from_msg(msg.header.stamp).nanoseconds * 1e-9
         voices, event = self.pipeline.push(samples, info.sample_rate, stamp)
         if event == 'late':
             self.count('late_chunks', 'dropping an audio chunk older than audio already '
@@ -93,34 +107,26 @@ class AudioNode(Node):
         self.busy += time.perf_counter() - started
         self.handled += 1
 
-    def count(self, key, message):
-        if key not in self.counts:
-            self.get_logger().warning(f'{message}; further ones are counted in /diagnostics')
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-    def publish_diagnostics(self):
-        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: audio',
-                                  hardware_id='microphone')
+    def status(self):
         rtf = self.busy / self.audio_seconds if self.audio_seconds else 0.0
         if not self.audio_seconds:
-            status.level, status.message = DiagnosticStatus.WARN, 'no audio received'
+            level, message = DiagnosticStatus.WARN, 'no audio received'
         elif self.counts.get('bad_chunks'):
-            status.level, status.message = DiagnosticStatus.WARN, 'undecodable audio chunks'
+            level, message = DiagnosticStatus.WARN, 'undecodable audio chunks'
         else:
-            status.level = DiagnosticStatus.OK
-            status.message = f'{self.voiced}/{self.windows} windows voiced, RTF {rtf:.3f}'
-        values = {'real_time_factor': f'{rtf:.4f}', 'chunks': self.handled,
-                  'windows': self.windows,
-                  'voiced_windows': self.voiced, **self.counts}
+            level = DiagnosticStatus.OK
+            message = f'{self.voiced}/{self.windows} windows voiced, RTF {rtf:.3f}'
+        info = self.info
+        values = {'stream': f'{info.channels} ch, {info.sample_rate} Hz, {info.sample_format}, '
+                            f'{info.coding_format}',
+                  'real_time_factor': f'{rtf:.4f}', 'chunks': self.handled,
+                  'windows': self.windows, 'voiced_windows': self.voiced, **self.counts}
         adaptation = self.pipeline.adaptation
         if adaptation:
             values.update(adaptation_session_windows=adaptation.n,
                           adaptation_resets=adaptation.resets)
-        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
-        diagnostics = DiagnosticArray(status=[status])
-        diagnostics.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(diagnostics)
         self.busy, self.audio_seconds, self.voiced, self.windows = 0.0, 0.0, 0, 0
+        return level, message, values
 
 
 def main(args=None):

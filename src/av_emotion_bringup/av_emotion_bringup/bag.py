@@ -11,6 +11,7 @@ on --audio and AudioInfo on --audio-info, stamped from --start. Play it with
 """
 import argparse
 import importlib
+import sys
 from pathlib import Path
 
 import cv2
@@ -18,11 +19,11 @@ import numpy as np
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from builtin_interfaces.msg import Time
 from rclpy.serialization import serialize_message
-from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from sensor_msgs.msg import CompressedImage, Image
 
-from av_emotion_bringup.recording import read_recording
+from av_emotion_bringup.recording import MediaError, read_recording, unreadable
 from av_emotion_vision.image import bgr_fields
 
 STORAGE = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}
@@ -77,6 +78,16 @@ class BagWriter:
         self.writer.write(self.connections[topic], nanoseconds, data)
 
 
+def check_bag(path):
+    """MediaError naming path unless rosbags opens it as a rosbag2."""
+    try:
+        with Reader(Path(path)):
+            return
+    except (ReaderError, FileNotFoundError):
+        raise unreadable(path, 'a rosbag2 (a folder with metadata.yaml, or an .mcap or .db3 '
+                         'file; av-emotion-bag makes one from a recording)') from None
+
+
 def ros_time(ns):
     return Time(sec=ns // 10**9, nanosec=ns % 10**9)
 
@@ -126,15 +137,12 @@ def main(argv=None):
     parser.add_argument('--audio', default='/audio_stamped')
     parser.add_argument('--audio-info', default='/audio_info')
     args = parser.parse_args(argv)
-    for path in args.media:
-        if not path.exists():
-            parser.error(f'{path} does not exist')
     if args.out.exists():
         parser.error(f'{args.out} exists; rosbag2 writes a new folder')
     try:
         recording = read_recording(args.media, args.fps)
-    except ValueError as error:
-        parser.error(str(error))
+    except MediaError as error:
+        sys.exit(f'av-emotion-bag: {error}')
     topics = {'image': args.image, 'compressed': f'{args.image}/compressed', 'audio': args.audio,
               'audio_info': args.audio_info}
     counts = {}

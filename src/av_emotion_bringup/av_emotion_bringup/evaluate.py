@@ -17,7 +17,9 @@ clip to clip, as the node would, and the JSON's accuracy and macro_f1 are those 
 figures, `cold` those of every clip alone.
 av: DIR holds `<label>/<video with its audio track>`; audio-only, vision-only and fused
 are reported side by side (a clip's estimate per modality is its mean over the clip, the
-fused one their fusion), with a timeline plot per clip in OUT.timelines/.
+fused one their fusion), with a timeline plot per clip in OUT.timelines/. A clip without a
+face or without a voiced window has 'none' for that modality and is fused from the other;
+`unvoiced_clips` counts those without a voiced window.
 pairs: label-matched pairing of faces (--faces, layout as for vision) with speech clips of
 other people (--speech, layout as for audio), on the labels both hold; every face and
 every clip is used at least once. Its numbers are "label-matched pairing", not
@@ -31,11 +33,11 @@ import argparse
 import json
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
 from av_emotion.config import defaults
@@ -43,7 +45,7 @@ from av_emotion.datasets import pair_by_label, ravdess
 from av_emotion.metrics import expected_calibration_error, plot_confusion, report
 from av_emotion.taxonomy import LABELS, canonical
 from av_emotion_audio.pipeline import AudioPipeline, clip_windows
-from av_emotion_bringup.recording import read_recording
+from av_emotion_bringup.recording import MediaError, read_image, read_recording, read_sound
 from av_emotion_bringup.timeline import plot_timeline, track
 from av_emotion_fusion.fusion import (STRATEGIES, Combiner, Evidence, face_reliability, fuse,
                                       temperature)
@@ -57,6 +59,9 @@ MODALITIES = ('audio', 'vision', 'fused')
 FER_SPLITS = ('Training', 'PublicTest', 'PrivateTest')
 # Images this small are face crops already (FER-2013 is 48x48): classified whole.
 CROP_SIDE = 128
+# Progress bars on a terminal only: in a log or a pipe they are noise around the result
+# or the one line of an error.
+progress = partial(tqdm, disable=None)
 
 
 def labelled_files(root, suffixes):
@@ -91,12 +96,9 @@ def face_estimate(pipeline, path):
     """(REP-155 probabilities, detected) of the largest face of an image file.
 
     Small images are face crops already and are classified whole, as are images in which
-    no face is found (detected is then False). None for an unreadable file.
+    no face is found (detected is then False). MediaError for an unreadable file.
     """
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        print(f'unreadable image skipped: {path}')
-        return None
+    bgr = read_image(path)
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     faces = [] if max(grey.shape) <= CROP_SIDE else pipeline.detector(bgr)
     if faces:
@@ -109,10 +111,8 @@ def evaluate_vision(args):
     root, items = face_images(args.data, args.split)
     pipeline = VisionPipeline(**{'expression.model': args.model} if args.model else {})
     truth, probabilities, detected, whole = [], [], 0, 0
-    for path, label in tqdm(items, desc='vision', unit='img'):
+    for path, label in progress(items, desc='vision', unit='img'):
         estimate = face_estimate(pipeline, path)
-        if estimate is None:
-            continue
         detected += estimate[1]
         whole += not estimate[1]
         truth.append(label)
@@ -165,11 +165,6 @@ def clip_estimate(pipeline, samples, rate, voices=None):
     return guess.probabilities, voices[best].speech_probability, False
 
 
-def read_clip(path):
-    samples, rate = sf.read(str(path), dtype='float32', always_2d=True)
-    return samples.mean(axis=1), rate
-
-
 def sessions(paths, speaker, seed):
     """Indices of `paths` grouped into one session per speaker (group 1 of the regex
     `speaker` in the file name), each in a fixed shuffled order."""
@@ -187,15 +182,15 @@ def speech_estimates(pipeline, paths, speaker, seed):
     """{index: clip_estimate} with adaptation carried through each speaker's session, and
     the same with every clip alone (None when there are no sessions)."""
     alone, adapted = {}, None
-    for i in tqdm(range(len(paths)), desc='speech', unit='clip'):
+    for i in progress(range(len(paths)), desc='speech', unit='clip'):
         pipeline.new_session()
-        alone[i] = clip_estimate(pipeline, *read_clip(paths[i]))
+        alone[i] = clip_estimate(pipeline, *read_sound(paths[i]))
     if speaker is not None:
         adapted = {}
-        for session in tqdm(sessions(paths, speaker, seed), desc='sessions', unit='speaker'):
+        for session in progress(sessions(paths, speaker, seed), desc='sessions', unit='speaker'):
             pipeline.new_session()
             for i in session:
-                adapted[i] = clip_estimate(pipeline, *read_clip(paths[i]))
+                adapted[i] = clip_estimate(pipeline, *read_sound(paths[i]))
     return alone, adapted
 
 
@@ -287,10 +282,9 @@ def evaluate_pairs(args):
         sys.exit('no label has both faces and speech clips')
     vision, audio = VisionPipeline(), AudioPipeline()
     face_p = {i: face_estimate(vision, faces[i][0])
-              for i in tqdm(sorted({f for f, _, _ in pairs}), desc='faces', unit='img')}
+              for i in progress(sorted({f for f, _, _ in pairs}), desc='faces', unit='img')}
     paths = [p for p, _ in clips]
     alone, adapted = speech_estimates(audio, paths, args.speaker, args.seed)
-    pairs = [p for p in pairs if face_p[p[0]] is not None]
     order = pair_order(pairs, None if args.speaker is None
                        else sessions(paths, args.speaker, args.seed), args.seed)
     truth = [label for _, _, label in pairs]
@@ -329,7 +323,7 @@ def evaluate_av(args):
     audio = AudioPipeline()
     combiner = Combiner(defaults('fusion')['learned.model'])
     truth, predicted, clips = [], {m: [] for m in MODALITIES}, []
-    for path, label in tqdm(items, desc='av', unit='clip'):
+    for path, label in progress(items, desc='av', unit='clip'):
         recording = read_recording([path])
         vision, heard, tracks = clip_modalities(recording, audio, args.strategy)
         labels = {'vision': vision, 'audio': heard}
@@ -343,12 +337,13 @@ def evaluate_av(args):
         plot_timeline(tracks, png, f'{path.name} (true: {label}); fused: {labels["fused"]}')
         clips.append({'clip': str(path), 'label': label, **labels, 'timeline': str(png)})
     return side_by_side(truth, predicted, strategy=args.strategy, clips=clips,
-                        data=str(args.data))
+                        unvoiced_clips=predicted['audio'].count('none'), data=str(args.data))
 
 
 def clip_modalities(recording, audio, strategy):
-    """Clip estimates ((probabilities, reliability) or None) of vision and audio, and the
-    timeline tracks of vision, audio and their fusion as the node computes it (at its rate)."""
+    """Clip estimates ((probabilities, reliability); None: no face, no voiced window) of
+    vision and audio, and the timeline tracks of vision, audio and their fusion as the node
+    computes it (at its rate)."""
     full_height = defaults('fusion')['face_full_height']
     pipeline, events = VisionPipeline(), []
     seen = []  # (t, probabilities, reliability) of the largest face per frame
@@ -366,7 +361,10 @@ def clip_modalities(recording, audio, strategy):
     if recording.samples is not None:
         audio.new_session()  # each clip is a speaker of its own
         voices = audio.clip(recording.samples, recording.rate)
-        heard = clip_estimate(audio, recording.samples, recording.rate, voices)[:2]
+        probabilities, speech, voiced = clip_estimate(audio, recording.samples, recording.rate,
+                                                      voices)
+        # No voiced window (silence, noise): no voice emotion, as the node publishes none.
+        heard = (probabilities, speech) if voiced else None
         voices = [v for v in voices if v.voiced]
         events += [(v.end, 'voice', v) for v in voices]
     stream = FusionStream(strategy=strategy)
@@ -424,7 +422,10 @@ def main(argv=None):
 
     evaluate = {'vision': evaluate_vision, 'audio': evaluate_audio, 'av': evaluate_av,
                 'pairs': evaluate_pairs}[args.modality]
-    result = evaluate(args)
+    try:
+        result = evaluate(args)
+    except MediaError as error:
+        sys.exit(f'av-emotion-eval: {error}')
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
     if args.modality in ('vision', 'audio'):

@@ -5,6 +5,8 @@ import time
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
+from av_emotion.ros import ManagedNode, start
+
 
 class Graph:
     """rclpy context with an executor thread; nodes are added with `add`."""
@@ -26,7 +28,11 @@ class Graph:
                     raise
                 return
 
-    def add(self, node):
+    def add(self, node, activate=True):
+        """Spin `node`; an av_emotion node is configured and activated first, as its
+        `autostart` does, unless activate is False (RuntimeError if it cannot be)."""
+        if activate and isinstance(node, ManagedNode):
+            start(node)
         self.nodes.append(node)
         self.executor.add_node(node)
         return node

@@ -5,6 +5,7 @@ a video file with its audio track (mp4, flv, mkv, ...), or an audio file (wav, f
 with a still image, a folder of frames or a video beside it (the file's sound then
 replaces the video's own track).
 """
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,27 @@ import soundfile as sf
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.webp'}
 SOUND_SUFFIXES = {'.wav', '.flac', '.ogg'}
+
+
+class MediaError(ValueError):
+    """Media that cannot be used, in one sentence that names the file: the command-line
+    tools print it as their one line on stderr."""
+
+
+def unreadable(path, what, error=None):
+    """MediaError for a file that cannot be read as `what`; error: the decoder's (PyAV or
+    soundfile), whose text replaces its error number (PyAV's 1094995529 is invalid data)."""
+    path = Path(path)
+    if not path.exists():
+        reason = 'no such file or folder'
+    elif path.is_file() and path.stat().st_size == 0:
+        reason = 'the file is empty (0 bytes)'
+    elif not os.access(path, os.R_OK):
+        reason = 'permission denied'
+    else:
+        detail = getattr(error, 'strerror', None) or getattr(error, 'error_string', None)
+        reason = f'not {what}' + (f' ({detail.rstrip(".").lower()})' if detail else '')
+    return MediaError(f'cannot read {path}: {reason}')
 
 
 @dataclass
@@ -34,27 +56,30 @@ class Recording:
 def read_container(path):
     """(frames, samples, rate) of a video file; its first audio track mixed to mono."""
     frames, chunks, rate = [], [], 0
-    with av.open(str(path)) as container:
-        streams = [s for s in container.streams if s.type in ('video', 'audio')]
-        audio = next((s for s in streams if s.type == 'audio'), None)
-        video = next((s for s in streams if s.type == 'video'), None)
-        chosen = [s for s in (video, audio) if s is not None]
-        start = min((float(s.start_time * s.time_base) for s in chosen
-                     if s.start_time is not None), default=0.0)
-        for frame in container.decode(*chosen):
-            if isinstance(frame, av.VideoFrame):
-                frames.append((float(frame.time) - start, frame.to_ndarray(format='bgr24')))
-            else:
-                rate = frame.sample_rate
-                data = frame.to_ndarray()
-                if np.issubdtype(data.dtype, np.integer):
-                    data = data / float(np.iinfo(data.dtype).max + 1)
-                data = data.astype(np.float32)
-                # Planar formats are (channels, n); packed ones (1, n * channels).
-                if frame.format.is_planar:
-                    chunks.append(data.mean(axis=0))
+    try:
+        with av.open(str(path)) as container:
+            streams = [s for s in container.streams if s.type in ('video', 'audio')]
+            audio = next((s for s in streams if s.type == 'audio'), None)
+            video = next((s for s in streams if s.type == 'video'), None)
+            chosen = [s for s in (video, audio) if s is not None]
+            start = min((float(s.start_time * s.time_base) for s in chosen
+                         if s.start_time is not None), default=0.0)
+            for frame in container.decode(*chosen):
+                if isinstance(frame, av.VideoFrame):
+                    frames.append((float(frame.time) - start, frame.to_ndarray(format='bgr24')))
                 else:
-                    chunks.append(data.reshape(-1, len(frame.layout.channels)).mean(axis=1))
+                    rate = frame.sample_rate
+                    data = frame.to_ndarray()
+                    if np.issubdtype(data.dtype, np.integer):
+                        data = data / float(np.iinfo(data.dtype).max + 1)
+                    data = data.astype(np.float32)
+                    # Planar formats are (channels, n); packed ones (1, n * channels).
+                    if frame.format.is_planar:
+                        chunks.append(data.mean(axis=0))
+                    else:
+                        chunks.append(data.reshape(-1, len(frame.layout.channels)).mean(axis=1))
+    except av.FFmpegError as error:
+        raise unreadable(path, 'a video or sound file that FFmpeg decodes', error) from None
     return frames, np.concatenate(chunks) if chunks else None, rate
 
 
@@ -67,34 +92,45 @@ def read_recording(paths, fps=15.0):
             images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             frames += [(i / fps, read_image(p)) for i, p in enumerate(images)]
         elif suffix in IMAGE_SUFFIXES:
-            stills.append(read_image(path))
+            stills.append((path, read_image(path)))
         elif suffix in SOUND_SUFFIXES:
-            data, rate = sf.read(str(path), dtype='float32', always_2d=True)
-            sounds.append((data.mean(axis=1), rate))
+            sounds.append(read_sound(path))
         else:
             video_frames, audio, audio_rate = read_container(path)
             frames += video_frames
             if audio is not None:
                 tracks.append((audio, audio_rate))
     if len(sounds) > 1 or len(tracks) > 1 or len(stills) > 1:
-        raise ValueError('a recording has one sound file or video track and at most one '
+        raise MediaError('a recording has one sound file or video track and at most one '
                          'still image')
     samples, rate = (sounds or tracks or [(None, 0)])[0]
     if stills:
         if samples is None and not frames:
-            raise ValueError('a still image needs a sound file beside it (its duration)')
+            raise MediaError(f'{stills[0][0]} is a still image, which has no sound: give a sound '
+                             f'file (wav, flac) with it, which also sets how long it is shown')
         seconds = len(samples) / rate if samples is not None else frames[-1][0]
-        frames += [(i / fps, stills[0]) for i in range(int(seconds * fps) + 1)]
+        frames += [(i / fps, stills[0][1]) for i in range(int(seconds * fps) + 1)]
     if not frames and samples is None:
-        raise ValueError(f'no frames and no audio in {", ".join(map(str, paths))}')
+        raise MediaError(f'no frames and no sound in {", ".join(map(str, paths))}')
     return Recording(sorted(frames, key=lambda f: f[0]), samples, rate)
 
 
 def read_image(path):
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise ValueError(f'unreadable image {path}')
+        raise unreadable(path, 'an image that OpenCV decodes')
     return image
+
+
+def read_sound(path):
+    """(mono float32 samples, rate) of a sound file with at least one sample."""
+    try:
+        data, rate = sf.read(str(path), dtype='float32', always_2d=True)
+    except sf.LibsndfileError as error:
+        raise unreadable(path, 'a sound file that libsndfile decodes', error) from None
+    if not len(data):
+        raise MediaError(f'{path} holds no sound (0 samples)')
+    return data.mean(axis=1), rate
 
 
 def write_video(path, recording, fps=None):

@@ -25,7 +25,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CompressedImage, Image
 
 from av_emotion_audio.node import AudioNode
-from av_emotion_bringup.bag import BagWriter, ros_time, type_name
+from av_emotion_bringup.bag import BagWriter, check_bag, ros_time, type_name
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_fusion.node import FusionNode
 from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
@@ -189,6 +189,7 @@ def main(argv=None):
     if args.out.exists():
         parser.error(f'{args.out} exists; rosbag2 writes a new folder')
     try:
+        check_bag(args.in_bag)
         counts = replay(args.in_bag, args.out, args.namespace, args.topics)
     except (ValueError, RuntimeError) as error:
         sys.exit(f'av-emotion-replay: {error}')

@@ -24,28 +24,34 @@ def with_gaps(times, *rows):
 
 
 def plot_timeline(tracks, path, title):
-    """tracks: {name: track()}; one panel per stream, stacked probabilities."""
+    """tracks: {name: track()}; one panel per stream, titled with its name, stacked
+    probabilities; a stream without estimates keeps its panel, saying so."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    tracks = {name: t for name, t in tracks.items() if len(t[0])}
-    fig, axes = plt.subplots(max(1, len(tracks)), 1, figsize=(10, 2.6 * max(1, len(tracks))),
+    fig, axes = plt.subplots(len(tracks), 1, figsize=(10, 0.4 + 2.6 * len(tracks)),
                              squeeze=False, sharex=True)
     rgb = [tuple(c / 255 for c in reversed(colour)) for colour in COLOURS]
     for ax, (name, stream) in zip(axes[:, 0], tracks.items()):
+        ax.set_title(name, loc='left', fontsize=10)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel('probability')
+        right = ax.twinx()
+        right.set_ylim(-1, 1)
+        right.set_ylabel('valence / arousal')
+        if not len(stream[0]):
+            ax.text(0.5, 0.5, 'no estimate', transform=ax.transAxes, ha='center', va='center')
+            continue
         times, probs, valence, arousal = with_gaps(*stream)
         ax.stackplot(times, probs.T, labels=LABELS, colors=rgb, alpha=0.85)
         ax.plot(times, (valence + 1) / 2, 'k-', lw=1.2, label='valence (right axis)')
         ax.plot(times, (arousal + 1) / 2, 'k--', lw=1.2, label='arousal (right axis)')
-        ax.set_ylim(0, 1)
-        ax.set_ylabel(f'{name}\nprobability')
-        right = ax.twinx()
-        right.set_ylim(-1, 1)
-        right.set_ylabel('valence / arousal')
-    axes[0, 0].legend(loc='upper left', bbox_to_anchor=(1.12, 1), fontsize=8)
+    # The legend of a panel with estimates: the first one may have none.
+    handles = max((ax.get_legend_handles_labels() for ax in axes[:, 0]), key=lambda h: len(h[0]))
+    axes[0, 0].legend(*handles, loc='upper left', bbox_to_anchor=(1.12, 1), fontsize=8)
     axes[-1, 0].set_xlabel('time (s)')
-    axes[0, 0].set_title(title)
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

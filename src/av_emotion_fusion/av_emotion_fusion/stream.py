@@ -32,6 +32,10 @@ class Estimate:
     probabilities: np.ndarray  # None when no modality had fresh evidence
     weights: dict  # modality -> weight, summing to 1
     evidence: dict  # modality -> the Evidence used
+    # Top probability x the largest reliability used (0 when empty), that probability no
+    # higher than the fresh evidence gives the label: smoothing lags, and would otherwise
+    # report a lone face more surely than its own node does (a sharper past held on).
+    confidence: float
 
 
 class FusionStream:
@@ -50,6 +54,7 @@ class FusionStream:
         fuse({}, {}, p['strategy'], self.combiner)  # an unknown strategy fails here, at start
         self.smoother = Smoother(p['smoothing.time_constant'])
         self.frame = None  # (stamp, [Face])
+        self.seen = {}  # face id -> stamp of the newest frame it was in
         self.voice_evidence = None
         self.voice_face = 0  # face the newest voice was attributed to
         self.agreement = Agreement(p['agreement.window'], p['agreement.expected'],
@@ -60,6 +65,7 @@ class FusionStream:
         if self.frame is not None and stamp < self.frame[0]:
             return False
         self.frame = (stamp, list(faces))
+        self.seen.update((f.id, stamp) for f in self.frame[1])
         self.smoother.forget({f.id for f in faces} | {0})
         return True
 
@@ -88,9 +94,19 @@ class FusionStream:
         if speaker is not None and voice_probabilities is not None:
             self.agreement.add(speaker.probabilities, voice_probabilities)
 
+    def current(self, now):
+        """The faces of the newest frame, or none when it is older than max_age."""
+        fresh_frame = self.frame and now - self.frame[0] <= self.params['max_age']
+        return self.frame[1] if fresh_frame else []
+
+    def present(self, now):
+        """Ids of the faces seen within max_age: one missed in a frame or two stays."""
+        self.seen = {i: s for i, s in self.seen.items() if now - s <= self.params['max_age']}
+        return set(self.seen)
+
     def step(self, now):
         p = self.params
-        faces = self.frame[1] if self.frame and now - self.frame[0] <= p['max_age'] else []
+        faces = self.current(now)
         ids = {f.id: f for f in faces}
         face = ids.get(self.voice_face) or ids.get(
             speaker_face((f.id, f.width, f.height) for f in faces))
@@ -107,7 +123,12 @@ class FusionStream:
         face_id = face.id if face is not None else 0
         used = {m: evidence[m] for m in weights}
         stamp = max((e.stamp for e in used.values()), default=now)
+        confidence = 0.0
         if probabilities is not None:
             self.smoother.time_constant = p['smoothing.time_constant']
-            probabilities = self.smoother.update(face_id, probabilities, stamp)
-        return Estimate(face_id, probabilities, weights, used)
+            smoothed = self.smoother.update(face_id, probabilities, stamp)
+            top = int(np.argmax(smoothed))
+            confidence = float(min(smoothed[top], probabilities[top]) *
+                               max(e.reliability for e in used.values()))
+            probabilities = smoothed
+        return Estimate(face_id, probabilities, weights, used, confidence)

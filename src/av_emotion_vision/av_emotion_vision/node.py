@@ -2,14 +2,14 @@
 import time
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticStatus
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 
-from av_emotion.ros import declare_parameters, emotion_msg, run
+from av_emotion.hri import face_id
+from av_emotion.ros import ManagedNode, emotion_msg, run
 from av_emotion_msgs.msg import Face, FaceArray
 from av_emotion_vision.draw import annotate
 from av_emotion_vision.image import bgr_fields, compressed_to_bgr, image_to_bgr
@@ -25,7 +25,7 @@ RANGES = {'threads': (1, 16), 'detection.score_threshold': (0.0, 1.0),
           'detection.nms_threshold': (0.0, 1.0), 'detection.width': (32, 4096),
           'detection.min_face_size': (0, 4096), 'detection.max_faces': (1, 100),
           'expression.margin': (0.0, 1.0), 'tracking.iou_threshold': (0.0, 1.0),
-          'tracking.timeout': (0.0, 60.0), 'diagnostics_period': (0.1, 60.0)}
+          'tracking.timeout': (0.0, 60.0)}
 
 
 def face_array_msg(header, image_shape, faces, known):
@@ -41,48 +41,56 @@ def face_array_msg(header, image_shape, faces, known):
     return msg
 
 
-class VisionNode(Node):
+class VisionNode(ManagedNode):
     def __init__(self, **kwargs):
-        super().__init__('vision_node', **kwargs)
-        params = declare_parameters(self, 'vision', RANGES, LIVE)
+        super().__init__('vision_node', 'vision', RANGES, LIVE, **kwargs)
+        self.pipeline = None
+        self.add_on_set_parameters_callback(self.on_parameters)
+        self.latencies_ms, self.ages_ms, self.stage_ms = [], [], {}
+        # bad: dropped images by error kind since start; bad_recent: in this diagnostics period.
+        self.frames, self.faces_seen, self.bad, self.bad_recent = 0, 0, {}, 0
+        self.handled, self.published = 0, 0  # images (processed or dropped), face arrays
+        self.window_start = time.monotonic()
+
+    def setup(self, params):
         if params['image_transport'] not in TRANSPORTS:
             raise ValueError(f"image_transport must be one of {TRANSPORTS}, "
                              f"got {params['image_transport']!r}")
         if params['image_reliability'] not in RELIABILITY:
             raise ValueError(f"image_reliability must be one of {tuple(RELIABILITY)}, "
                              f"got {params['image_reliability']!r}")
-        # Newest frame only: a frame that waits behind a slow one is stale when its turn comes.
-        camera_qos = QoSProfile(depth=1, reliability=RELIABILITY[params['image_reliability']],
-                                durability=qos_profile_sensor_data.durability)
         self.pipeline = VisionPipeline(**params)
         self.publish_annotated = params['publish_annotated']
-        self.add_on_set_parameters_callback(self.on_parameters)
+        self.faces_pub = self.output(FaceArray, 'faces', 10)
+        self.annotated_pub = self.output(Image, 'image_annotated', 1)
+        # ROS4HRI: humans/faces/tracked (the tracker's faces) and humans/faces/<id>/roi.
+        self.hri = (self.hri_output({'roi': 'NormalizedRegionOfInterest2D'}, tracked=True)
+                    if params['hri'] else None)
 
-        self.faces_pub = self.create_publisher(FaceArray, 'faces', 10)
-        self.annotated_pub = self.create_publisher(Image, 'image_annotated', 1)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 1)
-        if params['image_transport'] == 'compressed':
-            self.create_subscription(CompressedImage, 'image/compressed', self.on_compressed,
-                                     camera_qos)
+    def start(self):
+        # Newest frame only: a frame that waits behind a slow one is stale when its turn comes.
+        reliability = RELIABILITY[self.params['image_reliability']]
+        camera_qos = QoSProfile(depth=1, reliability=reliability,
+                                durability=qos_profile_sensor_data.durability)
+        if self.params['image_transport'] == 'compressed':
+            self.connect(self.create_subscription(CompressedImage, 'image/compressed',
+                                                  self.on_compressed, camera_qos))
         else:
-            self.create_subscription(Image, 'image', self.on_image, camera_qos)
-        self.create_timer(params['diagnostics_period'], self.publish_diagnostics)
+            self.connect(self.create_subscription(Image, 'image', self.on_image, camera_qos))
+        return (
+            f"listening on {self.resolve_topic_name('image')} "
+            f"({self.params['image_transport']}), model {self.params['expression.model']}")
 
-        self.latencies_ms, self.ages_ms, self.stage_ms = [], [], {}
-        # bad: dropped images by error kind since start; bad_recent: in this diagnostics period.
-        self.frames, self.faces_seen, self.bad, self.bad_recent = 0, 0, {}, 0
-        self.handled, self.published = 0, 0  # images (processed or dropped), face arrays
-        self.window_start = time.monotonic()
-        self.get_logger().info(
-            f"listening on {self.resolve_topic_name('image')} ({params['image_transport']}), "
-            f"model {params['expression.model']}")
+    def release(self):
+        self.pipeline = None
 
     def on_parameters(self, parameters):
         # rclpy has checked type, range and read-only against the descriptors already.
+        # Unconfigured, they take effect at configure, which reads them.
         for p in parameters:
             if p.name == 'publish_annotated':
                 self.publish_annotated = p.value
-            else:
+            elif self.pipeline:
                 setattr(self.pipeline.detector, p.name.split('.')[1], p.value)
         return SetParametersResult(successful=True)
 
@@ -98,12 +106,15 @@ class VisionNode(Node):
         started = time.perf_counter()
         try:
             bgr = convert()
-            frame = self.pipeline(bgr, Time.from_msg(msg.header.stamp).nanoseconds * 1e-9)
+            frame = self.pipeline(bgr, self.stamp(msg.header))
         except Exception as error:  # noqa: BLE001 - any bad frame is dropped, never fatal
             self.reject(msg, error)
             return
-        self.faces_pub.publish(face_array_msg(msg.header, bgr.shape, frame.faces,
-                                              self.pipeline.classifier.known))
+        faces = face_array_msg(msg.header, bgr.shape, frame.faces,
+                               self.pipeline.classifier.known)
+        self.faces_pub.publish(faces)
+        if self.hri:
+            self.publish_hri(faces)
         self.published += 1
         if self.publish_annotated and self.annotated_pub.get_subscription_count():
             self.annotated_pub.publish(
@@ -117,6 +128,14 @@ class VisionNode(Node):
         for stage, ms in frame.timings_ms.items():
             self.stage_ms.setdefault(stage, []).append(ms)
 
+    def publish_hri(self, faces):
+        """Every face the tracker holds is tracked (also one unseen in this frame, until
+        tracking.timeout); the roi of each face in this frame."""
+        self.hri.publish(faces.header, map(face_id, self.pipeline.tracker.tracks), {
+            face_id(f.id): {'roi': self.hri.roi(faces.header, f.roi, faces.image_width,
+                                                faces.image_height, f.detection_score)}
+            for f in faces.faces})
+
     def reject(self, msg, error):
         kind = type(error).__name__
         if kind not in self.bad:
@@ -128,19 +147,15 @@ class VisionNode(Node):
         self.bad[kind] = self.bad.get(kind, 0) + 1
         self.bad_recent += 1
 
-    def publish_diagnostics(self):
+    def status(self):
         elapsed = time.monotonic() - self.window_start
         fps = self.frames / elapsed if elapsed > 0 else 0.0
-        status = DiagnosticStatus(name=f'{self.get_fully_qualified_name()}: vision',
-                                  hardware_id='camera')
         if self.bad_recent:
-            status.level = DiagnosticStatus.WARN
-            status.message = f'{self.bad_recent} bad images dropped'
+            level, message = DiagnosticStatus.WARN, f'{self.bad_recent} bad images dropped'
         elif not self.frames:
-            status.level, status.message = DiagnosticStatus.WARN, 'no images received'
+            level, message = DiagnosticStatus.WARN, 'no images received'
         else:
-            status.level = DiagnosticStatus.OK
-            status.message = f'{fps:.1f} fps, {self.faces_seen} faces'
+            level, message = DiagnosticStatus.OK, f'{fps:.1f} fps, {self.faces_seen} faces'
         values = {'fps': fps, 'faces': self.faces_seen, 'frames': self.frames,
                   'images': self.handled, 'bad_images': sum(self.bad.values())}
         if self.latencies_ms:
@@ -150,14 +165,10 @@ class VisionNode(Node):
             values.update({f'{stage}_ms_mean': float(np.mean(ms))
                            for stage, ms in self.stage_ms.items()})
         values.update({f'bad_{kind}': count for kind, count in self.bad.items()})
-        status.values = [KeyValue(key=k, value=f'{v:.2f}' if isinstance(v, float) else str(v))
-                         for k, v in values.items()]
-        diagnostics = DiagnosticArray(status=[status])
-        diagnostics.header.stamp = self.get_clock().now().to_msg()
-        self.diagnostics_pub.publish(diagnostics)
         self.frames, self.latencies_ms, self.ages_ms, self.stage_ms = 0, [], [], {}
         self.bad_recent = 0
         self.window_start = time.monotonic()
+        return level, message, values
 
 
 def main(args=None):
