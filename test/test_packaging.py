@@ -9,10 +9,11 @@ from catkin_pkg.package import parse_package
 
 SRC = Path(__file__).parent.parent / 'src'
 PYTHON_PACKAGES = ['av_emotion', 'av_emotion_vision', 'av_emotion_audio', 'av_emotion_fusion',
-                   'av_emotion_bringup']
+                   'av_emotion_network', 'av_emotion_bringup']
 # Files each wheel must hold besides its code, as (path inside the wheel) suffixes.
 EXPECTED = {
-    'av_emotion': [f'{where}/{name}.yaml' for name in ('vision', 'audio', 'capture', 'fusion')
+    'av_emotion': [f'{where}/{name}' for name in ('vision.yaml', 'audio.yaml', 'capture.yaml',
+                                                  'fusion.yaml', 'fastdds_vision.xml')
                    for where in ('av_emotion/config', 'data/share/av_emotion/config')],
     'av_emotion_vision': ['av_emotion_vision/models/expression_cnn.onnx',
                           'av_emotion_vision/models/expression_mini_xception.onnx'],

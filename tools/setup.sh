@@ -43,9 +43,9 @@ fi
 
 "${pip[@]}" --no-deps --no-build-isolation \
   -e src/av_emotion -e src/av_emotion_vision -e src/av_emotion_audio -e src/av_emotion_fusion \
-  -e src/av_emotion_bringup
+  -e src/av_emotion_network -e src/av_emotion_bringup
 # An ament prefix, as colcon makes one: ament index, share/, lib/<package>/ executables.
 .venv/bin/python tools/ament_prefix.py src/av_emotion src/av_emotion_vision src/av_emotion_audio \
-  src/av_emotion_fusion src/av_emotion_bringup
+  src/av_emotion_fusion src/av_emotion_network src/av_emotion_bringup
 .venv/bin/python -c 'import rclpy, av_emotion_msgs.msg, av_emotion_vision.pipeline'
 echo "setup: .venv ready"
