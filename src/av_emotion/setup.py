@@ -8,11 +8,12 @@ setup(
     name=package,
     version='0.1.0',
     packages=[package],
-    package_data={package: ['config/*.yaml']},
+    package_data={package: ['config/*.yaml', 'config/*.xml']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{package}']),
         (f'share/{package}', ['package.xml']),
-        (f'share/{package}/config', glob(f'{package}/config/*.yaml')),
+        (f'share/{package}/config', glob(f'{package}/config/*.yaml') +
+         glob(f'{package}/config/*.xml')),
     ],
     install_requires=['numpy', 'pyyaml', 'onnxruntime', 'scikit-learn', 'matplotlib'],
     zip_safe=True,
