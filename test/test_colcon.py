@@ -30,7 +30,8 @@ from av_emotion_msgs.msg import FusedEmotion
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PACKAGES = {'av_emotion', 'av_emotion_msgs', 'av_emotion_vision', 'av_emotion_audio',
-            'av_emotion_fusion', 'av_emotion_bringup'}
+            'av_emotion_fusion', 'av_emotion_network', 'av_emotion_feedback',
+            'av_emotion_monitor', 'av_emotion_bringup'}
 NODES = {'vision_node': 'av_emotion_vision', 'audio_node': 'av_emotion_audio',
          'fusion_node': 'av_emotion_fusion'}
 MODULES = [f'{p}.{m}' for p, m in (('av_emotion', 'config'), ('av_emotion_vision', 'node'),

@@ -6,7 +6,9 @@ import pytest
 import soundfile as sf
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.exceptions import InvalidParameterValueException
+from rcl_interfaces.msg import Log
 from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile
 from sensor_msgs.msg import RegionOfInterest
 
 from av_emotion.config import defaults
@@ -200,3 +202,57 @@ def test_a_label_the_voice_model_lacks_comes_from_the_face(graph, happy):
                        {'vision': 1.0, 'audio': 1.0}, 'weighted',
                        temperature=defaults('fusion')['calibration.weighted'])
     assert list(fused.emotion.probabilities) == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize('shift', [-2.0, 3.0], ids=['faces 2 s behind', 'faces 3 s ahead'])
+def test_a_device_whose_clock_is_off_still_fuses(graph, happy, shift):
+    """Faces from a device whose clock is `shift` s off, voice on time: the offsets are
+    reported, one warning says so, and faces and voice are still fused and paired right."""
+    face, voice, speech = happy
+    namespace = f'clock{int(abs(shift))}'
+    probe = Probe(graph, namespace, rate=20.0, **{'sync.slop': 0.1})
+    warnings = []
+    probe.io.create_subscription(  # rosout keeps recent lines for late subscribers
+        Log, '/rosout', lambda m: m.name == f'{namespace}.fusion_node' and
+        'clocks of faces and voice' in m.msg and warnings.append(m.msg),
+        QoSProfile(depth=100, durability=DurabilityPolicy.TRANSIENT_LOCAL))
+
+    def reported():
+        return next((values for d in reversed(probe.diagnostics) for s in d.status
+                     if s.name.startswith(f'/{namespace}/fusion_node') and
+                     'clock_offset_faces' in (values := {v.key: v.value for v in s.values})),
+                    {})
+
+    def estimated():
+        offsets = reported()
+        return offsets.get('clock_offset_voice', 'none') != 'none' and abs(
+            float(offsets['clock_offset_faces']) + shift) < 0.1
+
+    # Face 2 alone while the offsets are learnt; each pair sent once the last has arrived.
+    sent = 0
+    while not estimated():
+        t = probe.now()
+        probe.send_faces(t + shift, [(2, face, 120)])
+        probe.send_voice(t, voice, speech)
+        sent += 1
+        assert wait_for(lambda: probe.node.counts['voices'] == sent), 'fusion_node stalled'
+        assert sent < 2000, f'offsets not reported: {reported()}'
+    assert abs(float(reported()['clock_offset_voice'])) < 0.1
+    assert reported()['clock_corrected'] == 'True'
+    # Stamps 3 s ahead are refused until the offset is known (from its fifth message on).
+    assert probe.node.counts.get('bad_stamps', 0) == (4 if shift > 0 else 0)
+    assert wait_for(lambda: warnings, timeout=5)
+    # The voice window ending now is face 1's, the larger face at its end; 0.3 s later
+    # face 2 is the larger. Sent after a pause longer than sync.slop, so that no earlier
+    # frame can pair with it.
+    last = probe.now()
+    assert wait_for(lambda: probe.now() > last + 0.2)
+    t = probe.now()
+    probe.send_faces(t + shift, [(1, face, 120), (2, face, 40)])
+    probe.send_faces(t + 0.3 + shift, [(1, face, 40), (2, face, 120)])
+    probe.send_voice(t, voice, speech)
+    fused = probe.next(lambda m: m.audio.header.stamp == to_time(t) and
+                       m.vision.header.stamp == to_time(t + 0.3 + shift))
+    assert fused is not None and set(fused.modalities) == {'vision', 'audio'}
+    assert fused.face_id == 1
+    assert len(warnings) == 1, warnings

@@ -9,11 +9,14 @@ from catkin_pkg.package import parse_package
 
 SRC = Path(__file__).parent.parent / 'src'
 PYTHON_PACKAGES = ['av_emotion', 'av_emotion_vision', 'av_emotion_audio', 'av_emotion_fusion',
-                   'av_emotion_network', 'av_emotion_bringup']
+                   'av_emotion_network', 'av_emotion_feedback', 'av_emotion_monitor',
+                   'av_emotion_bringup']
 # Files each wheel must hold besides its code, as (path inside the wheel) suffixes.
 EXPECTED = {
     'av_emotion': [f'{where}/{name}' for name in ('vision.yaml', 'audio.yaml', 'capture.yaml',
-                                                  'fusion.yaml', 'fastdds_vision.xml')
+                                                  'fusion.yaml', 'room.yaml', 'central.yaml',
+                                                  'cues.yaml', 'monitor.yaml',
+                                                  'monitor_rules.yaml', 'fastdds_vision.xml')
                    for where in ('av_emotion/config', 'data/share/av_emotion/config')],
     'av_emotion_vision': ['av_emotion_vision/models/expression_cnn.onnx',
                           'av_emotion_vision/models/expression_mini_xception.onnx'],
@@ -24,7 +27,8 @@ EXPECTED = {
                           'av_emotion_fusion/models/fusion_combiner.md'],
     'av_emotion_bringup': ['data/share/av_emotion_bringup/systemd/av_emotion.service'] + [
         f'data/share/av_emotion_bringup/launch/{name}.launch.py'
-        for name in ('vision', 'audio', 'av_emotion')],
+        for name in ('vision', 'audio', 'fusion', 'av_emotion', 'room', 'central', 'cues',
+                     'monitor')],
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 LIB = Path(sys.prefix) / 'lib'
 NODES = [LIB / 'av_emotion_vision' / 'vision_node', LIB / 'av_emotion_audio' / 'audio_node',
-         LIB / 'av_emotion_fusion' / 'fusion_node']
+         LIB / 'av_emotion_fusion' / 'fusion_node', LIB / 'av_emotion_bringup' / 'device_node']
 STOPS = {'SIGINT twice': (signal.SIGINT, signal.SIGINT), 'SIGTERM': (signal.SIGTERM,),
          'SIGTERM then SIGINT': (signal.SIGTERM, signal.SIGINT)}
 
@@ -21,10 +21,11 @@ STOPS = {'SIGINT twice': (signal.SIGINT, signal.SIGINT), 'SIGTERM': (signal.SIGT
 def test_a_node_stops_cleanly(executable, stops):
     node = subprocess.Popen([str(executable)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'))
-    seen = []
-    for line in node.stdout:  # up once it says what it listens to
+    seen, up = [], 3 if executable.name == 'device_node' else 1  # vision, audio, fusion
+    for line in node.stdout:  # up once each node says what it listens to
         seen.append(line)
-        if 'listening on' in line or 'fusing' in line:
+        up -= 'listening on' in line or 'fusing' in line
+        if not up:
             break
     for stop in stops:
         node.send_signal(stop)

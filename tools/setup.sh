@@ -15,6 +15,9 @@ command -v g++ >/dev/null || missing+=(g++)
 # PortAudio, for the microphone capture node (sounddevice).
 "$PYTHON" -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("portaudio"))' \
   || missing+=(libportaudio2)
+# ip, tc (iproute2) and nft (nftables) for test_network's lossy network of namespaces.
+command -v tc >/dev/null || missing+=(iproute2)
+command -v nft >/dev/null || missing+=(nftables)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -43,9 +46,11 @@ fi
 
 "${pip[@]}" --no-deps --no-build-isolation \
   -e src/av_emotion -e src/av_emotion_vision -e src/av_emotion_audio -e src/av_emotion_fusion \
-  -e src/av_emotion_network -e src/av_emotion_bringup
+  -e src/av_emotion_network -e src/av_emotion_feedback -e src/av_emotion_monitor \
+  -e src/av_emotion_bringup
 # An ament prefix, as colcon makes one: ament index, share/, lib/<package>/ executables.
 .venv/bin/python tools/ament_prefix.py src/av_emotion src/av_emotion_vision src/av_emotion_audio \
-  src/av_emotion_fusion src/av_emotion_network src/av_emotion_bringup
+  src/av_emotion_fusion src/av_emotion_network src/av_emotion_feedback src/av_emotion_monitor \
+  src/av_emotion_bringup
 .venv/bin/python -c 'import rclpy, av_emotion_msgs.msg, av_emotion_vision.pipeline'
 echo "setup: .venv ready"

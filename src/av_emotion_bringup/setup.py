@@ -15,7 +15,7 @@ setup(
         (f'share/{package}/systemd', ['systemd/av_emotion.service']),
     ],
     install_requires=['av_emotion', 'av_emotion_vision', 'av_emotion_audio', 'av_emotion_fusion',
-                      'tqdm', 'av', 'rosbags'],
+                      'av_emotion_network', 'av_emotion_monitor', 'tqdm', 'av', 'rosbags'],
     zip_safe=True,
     maintainer='av_emotion developers',
     maintainer_email='av-emotion@example.org',
@@ -27,5 +27,6 @@ setup(
         f'av-emotion-demo = {package}.demo:main',
         f'av-emotion-bag = {package}.bag:main',
         f'av-emotion-replay = {package}.replay:main',
+        f'device_node = {package}.device:main',
     ]},
 )

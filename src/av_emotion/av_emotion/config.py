@@ -7,6 +7,11 @@ from importlib.resources import files
 
 import yaml
 
+# `mode` of vision_node and audio_node: "full" recognises on the device; "edge" stops before
+# the models and sends face crops and voice features to a central recogniser
+# (av_emotion_network's central_node), so no scene pixels or sound leave the device.
+MODES = ('full', 'edge')
+
 
 def _flatten(tree, prefix=''):
     flat = {}

@@ -19,6 +19,18 @@ VALENCE_AROUSAL = {
     'scared': (-0.6, 0.6),
 }
 
+# Colour of each label (RGB, 0-255): the one palette of every display (annotated video,
+# timeline, LED ring, web view). Hues far apart, so that an LED ring tells them apart.
+COLOURS = {
+    'neutral': (200, 200, 200),
+    'happy': (255, 200, 0),
+    'sad': (0, 120, 255),
+    'angry': (230, 0, 0),
+    'surprised': (200, 0, 255),
+    'disgusted': (0, 160, 0),
+    'scared': (160, 0, 120),
+}
+
 # Dataset class names (FER-2013, RAVDESS, ...) that are REP-155 classes under another name.
 ALIASES = {
     'calm': 'neutral',

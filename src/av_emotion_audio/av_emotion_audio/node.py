@@ -1,14 +1,16 @@
-"""audio_node: audio_common_msgs audio in, one Voice message per hop out."""
+"""audio_node: audio_common_msgs audio in, one Voice message per hop out (mode: full), or
+one VoiceWindow (features and model input, no samples) for a central recogniser (edge)."""
 import time
 
 from audio_common_msgs.msg import AudioDataStamped, AudioInfo
 from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
-from av_emotion.ros import ManagedNode, StampError, emotion_msg, run, to_time
+from av_emotion.ros import (VOICE_WINDOWS_QOS, ManagedNode, StampError, emotion_msg, run,
+                            to_time)
 from av_emotion_audio.decode import CHANNELS, RATES, check_info, decode
 from av_emotion_audio.pipeline import AudioPipeline
-from av_emotion_msgs.msg import Voice, VoiceFeatures
+from av_emotion_msgs.msg import Voice, VoiceFeatures, VoiceWindow
 
 RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
           'max_fill': (0.0, 10.0), 'threads': (1, 16), 'vad.threshold': (0.0, 1.0),
@@ -20,10 +22,11 @@ RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
 AUDIO_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
 
-def voice_msg(voice, frame_id, known):
+def window_fields(voice, msg, frame_id):
+    """Fill what Voice and VoiceWindow share: window, header, voice activity, features."""
     f = voice.features
-    msg = Voice(window_start=to_time(voice.start), window_end=to_time(voice.end),
-                speech_probability=voice.speech_probability, voiced=voice.voiced)
+    msg.window_start, msg.window_end = to_time(voice.start), to_time(voice.end)
+    msg.speech_probability, msg.voiced = voice.speech_probability, voice.voiced
     msg.header.stamp, msg.header.frame_id = msg.window_end, frame_id
     msg.features = VoiceFeatures(
         pitch_hz=f.pitch_hz, pitch_std_hz=f.pitch_std_hz, voiced_fraction=f.voiced_fraction,
@@ -31,7 +34,20 @@ def voice_msg(voice, frame_id, known):
         spectral_centroid_hz=f.spectral_centroid_hz,
         spectral_slope_db_per_khz=f.spectral_slope_db_per_khz,
         spectral_flatness=f.spectral_flatness, mfcc=f.mfcc.tolist())
+    return msg
+
+
+def voice_msg(voice, frame_id, known):
+    msg = window_fields(voice, Voice(), frame_id)
     msg.emotion = emotion_msg(msg.header, voice.probabilities, voice.speech_probability, known)
+    return msg
+
+
+def voice_window_msg(voice, frame_id, feature_set):
+    """Edge mode's output: the window's analysis and the model's input; no samples."""
+    msg = window_fields(voice, VoiceWindow(feature_set=feature_set), frame_id)
+    if voice.voiced:
+        msg.model_input = voice.model_input.tolist()
     return msg
 
 
@@ -49,12 +65,20 @@ class AudioNode(ManagedNode):
         self.pipeline = AudioPipeline(**params)
         self.info = AudioInfo(**{k.split('.')[1]: v for k, v in params.items()
                                  if k.startswith('default_info.')})
-        self.voice_pub = self.output(Voice, 'voice', 10)
+        self.edge = params['mode'] == 'edge'
+        if self.edge:
+            self.windows_pub = self.output(VoiceWindow, 'voice_windows', VOICE_WINDOWS_QOS)
+        else:
+            self.voice_pub = self.output(Voice, 'voice', 10)
 
     def start(self):
         self.connect(self.create_subscription(AudioInfo, 'audio_info', self.on_info, 10))
         self.connect(self.create_subscription(AudioDataStamped, 'audio_stamped', self.on_audio,
                                               AUDIO_QOS))
+        if self.edge:
+            return (f"edge mode: listening on {self.resolve_topic_name('audio_stamped')}, "
+                    f"publishing {self.resolve_topic_name('voice_windows')} "
+                    f"(feature set {self.pipeline.feature_set})")
         return f"listening on {self.resolve_topic_name('audio_stamped')}"
 
     def release(self):
@@ -98,8 +122,12 @@ class AudioNode(ManagedNode):
             self.count(f'{event}s', f'audio stamps jumped ahead: {event} '
                        f'(gaps up to max_fill are filled with silence)')
         for voice in voices:
-            self.voice_pub.publish(voice_msg(voice, msg.header.frame_id,
-                                             self.pipeline.classifier.known))
+            if self.edge:
+                self.windows_pub.publish(voice_window_msg(voice, msg.header.frame_id,
+                                                          self.pipeline.feature_set))
+            else:
+                self.voice_pub.publish(voice_msg(voice, msg.header.frame_id,
+                                                 self.pipeline.classifier.known))
             self.published += 1
             self.voiced += voice.voiced
         self.windows += len(voices)

@@ -1,11 +1,15 @@
-"""Audio chunks -> per-hop voice analysis: activity, prosody, tone, emotion (no ROS)."""
+"""Audio chunks -> per-hop voice analysis: activity, prosody, tone, emotion (no ROS).
+
+In edge mode it stops before the emotion model: each voiced window's (adapted) model input
+goes to a central recogniser (av_emotion_network) instead, no samples.
+"""
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import soxr
 
-from av_emotion.config import merged
+from av_emotion.config import MODES, merged
 from av_emotion_audio import features as feats
 from av_emotion_audio.adaptation import SpeakerAdaptation
 from av_emotion_audio.buffer import AudioBuffer
@@ -21,7 +25,8 @@ class Voice:
     speech_probability: float  # mean frame speech probability
     voiced: bool
     features: feats.Features
-    probabilities: np.ndarray = None  # REP-155 order; None when not voiced
+    probabilities: np.ndarray = None  # REP-155 order; None when not voiced, and in edge mode
+    model_input: np.ndarray = None  # what the emotion model takes (adapted); None unvoiced
     timings_ms: dict = field(default_factory=dict)
 
 
@@ -70,6 +75,8 @@ class AudioPipeline:
 
     def __init__(self, **overrides):
         p = merged('audio', overrides)
+        if p['mode'] not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {p['mode']!r}")
         self.params = p
         self.vad = VoiceActivity(p['threads'])
         self.classifier = SpeechEmotionClassifier(p['emotion.model'], p['threads'])
@@ -77,10 +84,16 @@ class AudioPipeline:
         self.encoder = VoiceEncoder(front_end, p['threads']) if front_end else None
         self.buffer = None
         population = self.classifier.population()
+        # Also in edge mode the adaptation runs here, not on the central recogniser: it is
+        # cheap (running sums of one vector per hop), it sees every window of the stream
+        # even when the network loses some, and it leaves the central stateless, so that a
+        # restarted or second central loses no speaker's session. The price: its inputs
+        # fit only a model of the same population, which feature_set names.
         self.adaptation = SpeakerAdaptation(
             *population, p['adaptation.prior_weight'], p['adaptation.reset_after'],
             p['adaptation.change_semitones'], p['adaptation.change_windows']) \
             if population and p['adaptation.enabled'] else None
+        self.feature_set = self.classifier.feature_set(adapted=self.adaptation is not None)
 
     def new_session(self):
         """Forget the current speaker (a new conversation)."""
@@ -107,15 +120,16 @@ class AudioPipeline:
         frame_speech, features, voiced, timings = describe(
             self.vad, samples, rate, self.params, self.encoder, unvoiced_too)
         t0 = time.perf_counter()
-        probabilities = None
+        x = probabilities = None
         if voiced or unvoiced_too:
             x = features.model_input
             if self.adaptation and voiced:
                 x = self.adaptation(x, start + len(samples) / rate, features.pitch_hz)
-            probabilities = self.classifier(x[None])[0]
+            if self.params['mode'] == 'full':
+                probabilities = self.classifier(x[None])[0]
         timings['emotion'] = 1e3 * (time.perf_counter() - t0)
         return Voice(start, start + len(samples) / rate, float(frame_speech.mean()), voiced,
-                     features, probabilities, timings)
+                     features, probabilities, x, timings)
 
     def clip(self, samples, rate):
         """Voices of every window of a whole recording, in the current session."""

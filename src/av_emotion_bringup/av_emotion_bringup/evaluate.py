@@ -103,7 +103,7 @@ def face_estimate(pipeline, path):
     faces = [] if max(grey.shape) <= CROP_SIDE else pipeline.detector(bgr)
     if faces:
         largest = max(faces, key=lambda f: f.box[2] * f.box[3])
-        return pipeline.classifier(grey, [largest.box])[0], True
+        return pipeline.classifier.classify([pipeline.cropper(grey, largest.box)])[0], True
     return pipeline.classifier.classify([grey])[0], False
 
 

@@ -5,8 +5,9 @@ from rcl_interfaces.msg import SetParametersResult
 from std_msgs.msg import Header
 
 from av_emotion.hri import face_id
-from av_emotion.ros import ManagedNode, StampError, emotion_msg, run
+from av_emotion.ros import ManagedNode, StampError, emotion_msg, result_qos, run, to_time
 from av_emotion.taxonomy import covered, to_rep155
+from av_emotion_fusion.clock import MIN_SAMPLES, Clocks
 from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
 
@@ -16,6 +17,7 @@ RANGES = {'weights.vision': (0.0, 100.0), 'weights.audio': (0.0, 100.0),
           'max_age': (0.0, 60.0), 'face_full_height': (1, 4096),
           'smoothing.time_constant': (0.0, 60.0), 'rate': (0.1, 200.0),
           'sync.queue_size': (1, 1000), 'sync.slop': (0.0, 10.0),
+          'clock.tolerance': (0.0, 86400.0), 'clock.window': (MIN_SAMPLES, 10000),
           'agreement.window': (1, 100000), 'agreement.expected': (0.01, 1.0),
           'agreement.prior_pairs': (0, 100000), 'calibration.weighted': (0.05, 20.0),
           'calibration.product': (0.05, 20.0)}
@@ -70,7 +72,8 @@ class FusionNode(ManagedNode):
 
     def setup(self, params):
         self.stream = FusionStream(**params)
-        self.publisher = self.output(FusedEmotion, 'emotion', 10)
+        self.clocks = Clocks(('faces', 'voice'), **params)
+        self.publisher = self.output(FusedEmotion, 'emotion', result_qos(params['rate']))
         # ROS4HRI: humans/faces/<id>/expression (vision_node publishes the tracked list).
         self.hri = self.hri_output({'expression': 'Expression'}) if params['hri'] else None
 
@@ -90,7 +93,7 @@ class FusionNode(ManagedNode):
             f"({p['strategy']}) at {p['rate']} Hz")
 
     def release(self):
-        self.stream = None
+        self.stream = self.clocks = None
 
     def on_parameters(self, parameters):
         # Unconfigured, they take effect at configure, which reads them.
@@ -101,7 +104,7 @@ class FusionNode(ManagedNode):
     def on_faces(self, msg):
         self.counts['faces'] += 1
         try:
-            stamp, faces = self.stamp(msg.header), faces_of(msg)
+            stamp, faces = self.clocked('faces', msg.header), faces_of(msg)
         except StampError as error:
             self.count('bad_stamps', f'ignoring a face array: {error}')
             return
@@ -114,12 +117,13 @@ class FusionNode(ManagedNode):
             return
         self.frame_id = msg.header.frame_id
         self.stamps['vision'] = msg.header.stamp
+        msg.header.stamp = to_time(stamp)  # the synchroniser pairs stamps on this clock
         self.faces_in.signalMessage(msg)
 
     def on_voice(self, msg):
         self.counts['voices'] += 1
         try:
-            stamp = self.stamp(msg.header)
+            stamp = self.clocked('voice', msg.header)
             probabilities, known = voice_of(msg)
         except StampError as error:
             self.count('bad_stamps', f'ignoring a voice window: {error}')
@@ -133,7 +137,28 @@ class FusionNode(ManagedNode):
             return
         if probabilities is not None:
             self.stamps['audio'] = msg.header.stamp
+        msg.header.stamp = to_time(stamp)
         self.voice_in.signalMessage(msg)
+
+    def clocked(self, name, header):
+        """Seconds of an input's header stamp on this node's clock: the stamp adds to the
+        estimate of the input's clock offset, is corrected by it (clock.*), and is then
+        checked as stamp() checks; StampError if it cannot be right. Correcting first lets
+        a device whose clock is ahead in; a lone wild stamp moves no estimate and is
+        refused."""
+        now = self.get_clock().now()
+        if header.stamp.sec >= 0 and now.nanoseconds:  # 0: sim time before its first /clock
+            self.clocks.add(name, header.stamp.sec + header.stamp.nanosec * 1e-9,
+                            now.nanoseconds * 1e-9)
+            spread = self.clocks.drifted_apart()
+            if spread is not None:
+                self.get_logger().warning(
+                    f'the clocks of faces and voice differ by {spread:.2f} s (offset plus '
+                    'delay; clock_offset_* in /diagnostics), more than sync.slop: ' + (
+                        'their stamps are corrected (clock.correct)' if self.clocks.corrected()
+                        else 'not corrected (clock.tolerance, clock.correct), so they will '
+                        'not pair; synchronise the clocks (chrony)'))
+        return self.stamp(header, self.clocks.correction(name))
 
     def on_pair(self, faces, voice):
         self.counts['pairs'] += 1
@@ -185,7 +210,10 @@ class FusionNode(ManagedNode):
         else:
             level, message = DiagnosticStatus.OK, 'fusing vision and audio'
         kappa, _ = self.stream.agreement.kappa()
+        offsets = {f'clock_offset_{name}': 'none' if e is None else f'{e:.3f}'
+                   for name, e in self.clocks.estimates().items()}
         values = {**self.counts, **{f'used_{m}': n for m, n in self.used.items()},
+                  **offsets, 'clock_corrected': self.clocks.corrected(),
                   'voice_trust': f'{self.stream.voice_trust():.2f}',
                   'face_voice_kappa': 'none' if kappa is None else f'{kappa:.2f}',
                   'agreement_pairs': len(self.stream.agreement.pairs)}

@@ -3,11 +3,10 @@ face, a title line; text on plates, sized to the image and kept inside it."""
 import cv2
 import numpy as np
 
-from av_emotion.taxonomy import LABELS
+from av_emotion.taxonomy import COLOURS as RGB, LABELS
 
-# BGR colour per REP-155 label, in LABELS order.
-COLOURS = [(200, 200, 200), (0, 200, 255), (255, 120, 0), (0, 0, 230), (255, 0, 200),
-           (0, 160, 0), (120, 0, 160)]
+# BGR colour per REP-155 label, in LABELS order (OpenCV draws BGR).
+COLOURS = [RGB[label][::-1] for label in LABELS]
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 # Text sits on plates: a dark one under the bars, the label's colour under a label.
 DARK = (24, 24, 24)

@@ -1,4 +1,4 @@
-"""Facial-expression classification of face crops with an ONNX model."""
+"""Face crops as an expression model takes them, and their classification with it."""
 import cv2
 import numpy as np
 
@@ -12,23 +12,17 @@ MIN_TILT = 3.0
 ROOM = 1.42
 
 
-class ExpressionClassifier:
-    """Runs a model taking grey pixels 0..255 as (n, 1, size, size) and giving probabilities.
+class FaceCropper:
+    """Grey square face crops of `size` pixels, as an expression model takes them.
 
-    The model's ONNX metadata "labels" names its output classes; results are REP-155 ordered.
-    A metadata key "temperature" (tools/calibrate_expression.py) calibrates them.
+    The edge of a device (vision_node with mode: edge) and the full pipeline crop alike, so
+    a central recogniser classifies exactly what a full vision_node would.
     """
 
-    def __init__(self, model, margin=0.1, threads=1):
-        self.margin = margin
-        self.session = session(str(packaged_model('av_emotion_vision', model)), threads)
-        self.labels = class_labels(self.session, model)
-        self.known = covered(self.labels)  # the REP-155 labels this model can tell
-        self.temperature = model_temperature(self.session)
-        face = self.session.get_inputs()[0]
-        self.input_name, self.size = face.name, face.shape[-1]
+    def __init__(self, size, margin=0.1):
+        self.size, self.margin = size, margin
 
-    def crop(self, image, box, landmarks=None):
+    def __call__(self, image, box, landmarks=None):
         """Grey square crop around a face box, grown by the margin, padded at the edges.
 
         `image` is grey or BGR; a BGR image is made grey crop by crop, not whole. With the
@@ -41,43 +35,63 @@ class ExpressionClassifier:
         angle = 0.0 if landmarks is None else np.degrees(np.arctan2(
             landmarks[1][1] - landmarks[0][1], landmarks[1][0] - landmarks[0][0]))
         if abs(angle) < MIN_TILT:
-            return self.resize(self.square(image, cx, cy, side))
+            return resize(square(image, cx, cy, side), self.size)
         # A square large enough for the turned one, brought near the model's size first
         # (area averaging), then turned about its centre and cut to the model's size.
         big = int(np.ceil(self.size * ROOM))
-        patch = cv2.resize(self.square(image, cx, cy, side * ROOM), (big, big),
+        patch = cv2.resize(square(image, cx, cy, side * ROOM), (big, big),
                            interpolation=cv2.INTER_AREA)
         turn = cv2.getRotationMatrix2D((big / 2, big / 2), angle, 1.0)
         turn[:, 2] -= (big - self.size) / 2
         return cv2.warpAffine(patch, turn, (self.size, self.size), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
 
-    def square(self, image, cx, cy, side):
-        """Grey square patch of `side` pixels centred on (cx, cy), edges replicated."""
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        x1, y1 = x0 + int(round(side)), y0 + int(round(side))
-        pad = max(0, -x0, -y0, x1 - image.shape[1], y1 - image.shape[0])
-        if pad:
-            image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        patch = image[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
-        return patch if patch.ndim == 2 else cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
 
-    def resize(self, patch):
-        if patch.shape == (self.size, self.size):
-            return patch
-        # Area averaging suits shrinking only; enlarging small crops needs interpolation.
-        shrink = patch.shape[0] > self.size
-        return cv2.resize(patch, (self.size, self.size),
-                          interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+def square(image, cx, cy, side):
+    """Grey square patch of `side` pixels centred on (cx, cy), edges replicated."""
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x1, y1 = x0 + int(round(side)), y0 + int(round(side))
+    pad = max(0, -x0, -y0, x1 - image.shape[1], y1 - image.shape[0])
+    if pad:
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    patch = image[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
+    return patch if patch.ndim == 2 else cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+
+
+def resize(patch, size):
+    """A grey patch as a size x size square."""
+    if patch.shape == (size, size):
+        return patch
+    # Area averaging suits shrinking only; enlarging small crops needs interpolation.
+    shrink = patch.shape[0] > size
+    return cv2.resize(patch, (size, size),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def input_size(model):
+    """Side of the square crops an expression model (file or packaged name) takes."""
+    return session(str(packaged_model('av_emotion_vision', model))).get_inputs()[0].shape[-1]
+
+
+class ExpressionClassifier:
+    """Runs a model taking grey pixels 0..255 as (n, 1, size, size) and giving probabilities.
+
+    The model's ONNX metadata "labels" names its output classes; results are REP-155 ordered.
+    A metadata key "temperature" (tools/calibrate_expression.py) calibrates them.
+    """
+
+    def __init__(self, model, threads=1):
+        self.session = session(str(packaged_model('av_emotion_vision', model)), threads)
+        self.labels = class_labels(self.session, model)
+        self.known = covered(self.labels)  # the REP-155 labels this model can tell
+        self.temperature = model_temperature(self.session)
+        face = self.session.get_inputs()[0]
+        self.input_name, self.size = face.name, face.shape[-1]
 
     def classify(self, crops):
         """REP-155 probabilities, shape (n, 7), of grey face crops of any size."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        batch = np.stack([self.resize(c) for c in crops]).astype(np.float32)[:, None]
+        batch = np.stack([resize(c, self.size) for c in crops]).astype(np.float32)[:, None]
         probabilities = self.session.run(None, {self.input_name: batch})[0]
         return to_rep155(tempered(probabilities, self.temperature), self.labels)
-
-    def __call__(self, image, boxes, landmarks=None):
-        landmarks = [None] * len(boxes) if landmarks is None else landmarks
-        return self.classify([self.crop(image, b, p) for b, p in zip(boxes, landmarks)])

@@ -1,4 +1,5 @@
-"""vision_node: camera images in, faces with expression probabilities out."""
+"""vision_node: camera images in, faces with expression probabilities out (mode: full), or
+only the faces' crops for a central recogniser (mode: edge)."""
 import time
 
 import numpy as np
@@ -8,9 +9,10 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest
 
+from av_emotion import dds
 from av_emotion.hri import face_id
-from av_emotion.ros import ManagedNode, emotion_msg, run
-from av_emotion_msgs.msg import Face, FaceArray
+from av_emotion.ros import FACE_CROPS_QOS, ManagedNode, emotion_msg, run
+from av_emotion_msgs.msg import Face, FaceArray, FaceCrop, FaceCropArray
 from av_emotion_vision.draw import annotate
 from av_emotion_vision.image import bgr_fields, compressed_to_bgr, image_to_bgr
 from av_emotion_vision.pipeline import VisionPipeline
@@ -28,16 +30,34 @@ RANGES = {'threads': (1, 16), 'detection.score_threshold': (0.0, 1.0),
           'tracking.timeout': (0.0, 60.0)}
 
 
+def roi_msg(box, image_shape):
+    """RegionOfInterest of a face box (x, y, width, height), cut to the image."""
+    x, y, w, h = (int(round(v)) for v in box)
+    x0, y0 = max(0, x), max(0, y)
+    return RegionOfInterest(x_offset=x0, y_offset=y0,
+                            width=max(0, min(x + w, image_shape[1]) - x0),
+                            height=max(0, min(y + h, image_shape[0]) - y0))
+
+
 def face_array_msg(header, image_shape, faces, known):
     msg = FaceArray(header=header, image_height=image_shape[0], image_width=image_shape[1])
     for face in faces:
-        x, y, w, h = (int(round(v)) for v in face.box)
-        x0, y0 = max(0, x), max(0, y)
-        roi = RegionOfInterest(x_offset=x0, y_offset=y0,
-                               width=max(0, min(x + w, image_shape[1]) - x0),
-                               height=max(0, min(y + h, image_shape[0]) - y0))
-        msg.faces.append(Face(id=face.id, roi=roi, detection_score=float(face.score),
+        msg.faces.append(Face(id=face.id, roi=roi_msg(face.box, image_shape),
+                              detection_score=float(face.score),
                               emotion=emotion_msg(header, face.probabilities, face.score, known)))
+    return msg
+
+
+def face_crops_msg(header, image_shape, faces):
+    """Edge mode's output: each face's box and grey crop, nothing else of the image."""
+    msg = FaceCropArray(header=header, image_height=image_shape[0],
+                        image_width=image_shape[1])
+    for face in faces:
+        side = face.crop.shape[0]
+        crop = Image(header=header, height=side, width=side, encoding='mono8', step=side,
+                     data=face.crop.tobytes())
+        msg.faces.append(FaceCrop(id=face.id, roi=roi_msg(face.box, image_shape),
+                                  detection_score=float(face.score), crop=crop))
     return msg
 
 
@@ -61,8 +81,13 @@ class VisionNode(ManagedNode):
                              f"got {params['image_reliability']!r}")
         self.pipeline = VisionPipeline(**params)
         self.publish_annotated = params['publish_annotated']
-        self.faces_pub = self.output(FaceArray, 'faces', 10)
-        self.annotated_pub = self.output(Image, 'image_annotated', 1)
+        # Edge mode: only the crops leave; no faces, no annotated image (scene pixels).
+        self.edge = params['mode'] == 'edge'
+        if self.edge:
+            self.crops_pub = self.output(FaceCropArray, 'face_crops', FACE_CROPS_QOS)
+        else:
+            self.faces_pub = self.output(FaceArray, 'faces', 10)
+            self.annotated_pub = self.output(Image, 'image_annotated', 1)
         # ROS4HRI: humans/faces/tracked (the tracker's faces) and humans/faces/<id>/roi.
         self.hri = (self.hri_output({'roi': 'NormalizedRegionOfInterest2D'}, tracked=True)
                     if params['hri'] else None)
@@ -77,6 +102,14 @@ class VisionNode(ManagedNode):
                                                   self.on_compressed, camera_qos))
         else:
             self.connect(self.create_subscription(Image, 'image', self.on_image, camera_qos))
+            warning = dds.profile_in_use() and dds.receive_buffer_warning()
+            if warning:
+                self.get_logger().warning(warning)
+        if self.edge:
+            return (f"edge mode: listening on {self.resolve_topic_name('image')} "
+                    f"({self.params['image_transport']}), publishing "
+                    f"{self.resolve_topic_name('face_crops')} "
+                    f"({self.pipeline.cropper.size} px crops)")
         return (
             f"listening on {self.resolve_topic_name('image')} "
             f"({self.params['image_transport']}), model {self.params['expression.model']}")
@@ -110,13 +143,18 @@ class VisionNode(ManagedNode):
         except Exception as error:  # noqa: BLE001 - any bad frame is dropped, never fatal
             self.reject(msg, error)
             return
-        faces = face_array_msg(msg.header, bgr.shape, frame.faces,
-                               self.pipeline.classifier.known)
-        self.faces_pub.publish(faces)
+        if self.edge:
+            faces = face_crops_msg(msg.header, bgr.shape, frame.faces)
+            self.crops_pub.publish(faces)
+        else:
+            faces = face_array_msg(msg.header, bgr.shape, frame.faces,
+                                   self.pipeline.classifier.known)
+            self.faces_pub.publish(faces)
         if self.hri:
             self.publish_hri(faces)
         self.published += 1
-        if self.publish_annotated and self.annotated_pub.get_subscription_count():
+        if not self.edge and self.publish_annotated and \
+                self.annotated_pub.get_subscription_count():
             self.annotated_pub.publish(
                 Image(header=msg.header, **bgr_fields(annotate(bgr, frame.faces))))
         self.frames += 1
@@ -130,7 +168,8 @@ class VisionNode(ManagedNode):
 
     def publish_hri(self, faces):
         """Every face the tracker holds is tracked (also one unseen in this frame, until
-        tracking.timeout); the roi of each face in this frame."""
+        tracking.timeout); the roi of each face in this frame (a FaceArray or, in edge
+        mode, a FaceCropArray: boxes only, no pixels)."""
         self.hri.publish(faces.header, map(face_id, self.pipeline.tracker.tracks), {
             face_id(f.id): {'roi': self.hri.roi(faces.header, f.roi, faces.image_width,
                                                 faces.image_height, f.detection_score)}
@@ -172,4 +211,6 @@ class VisionNode(ManagedNode):
 
 
 def main(args=None):
+    # Before rclpy.init (in run): Fast DDS reads its profile when the participant is made.
+    dds.use_camera_profile()
     run(VisionNode, args)

@@ -1,0 +1,1 @@
+"""Alerts on sustained or abnormal emotional states, and a mood log with reports."""
