@@ -105,8 +105,9 @@ def test_whole_graph_launch():
             entity.launch_description_source.get_launch_description(context)  # expands it
             includes[Path(entity.launch_description_source.location).name] = entity
     assert set(includes) == {'vision.launch.py', 'audio.launch.py', 'fusion.launch.py',
-                             'room.launch.py', 'cues.launch.py',
-                             'monitor.launch.py'}  # cues: test_cues.py; monitor: test_monitor.py
+                             'room.launch.py', 'cues.launch.py', 'monitor.launch.py',
+                             'web.launch.py'}  # cues: test_cues.py; monitor: test_monitor.py;
+    # web: test_web.py
     # The room view only with room:=true.
     assert not includes['room.launch.py'].condition.evaluate(context)
     context.launch_configurations['room'] = 'true'

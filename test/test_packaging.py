@@ -16,7 +16,8 @@ EXPECTED = {
     'av_emotion': [f'{where}/{name}' for name in ('vision.yaml', 'audio.yaml', 'capture.yaml',
                                                   'fusion.yaml', 'room.yaml', 'central.yaml',
                                                   'cues.yaml', 'monitor.yaml',
-                                                  'monitor_rules.yaml', 'fastdds_vision.xml')
+                                                  'monitor_rules.yaml', 'web.yaml',
+                                                  'fastdds_vision.xml')
                    for where in ('av_emotion/config', 'data/share/av_emotion/config')],
     'av_emotion_vision': ['av_emotion_vision/models/expression_cnn.onnx',
                           'av_emotion_vision/models/expression_mini_xception.onnx'],
@@ -28,7 +29,9 @@ EXPECTED = {
     'av_emotion_bringup': ['data/share/av_emotion_bringup/systemd/av_emotion.service'] + [
         f'data/share/av_emotion_bringup/launch/{name}.launch.py'
         for name in ('vision', 'audio', 'fusion', 'av_emotion', 'room', 'central', 'cues',
-                     'monitor')],
+                     'monitor', 'web')],
+    'av_emotion_feedback': [f'av_emotion_feedback/static/{name}' for name in (
+        'index.html', 'app.js', 'style.css', 'icon.svg')],
 }
 
 

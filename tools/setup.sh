@@ -18,6 +18,9 @@ command -v g++ >/dev/null || missing+=(g++)
 # ip, tc (iproute2) and nft (nftables) for test_network's lossy network of namespaces.
 command -v tc >/dev/null || missing+=(iproute2)
 command -v nft >/dev/null || missing+=(nftables)
+# A real browser and its WebDriver for test_web.py and make bench (the live web view).
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

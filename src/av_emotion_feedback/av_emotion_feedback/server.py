@@ -158,7 +158,7 @@ class WebServer:
         ready.set()
         self.pages[ws] = (outbox, ready)
         self.on_pages()
-        sender = asyncio.ensure_future(self._sender(ws, outbox, ready))
+        sender = asyncio.create_task(self._sender(ws, outbox, ready))
         try:
             async for message in ws:  # pages send nothing; this sees the close
                 if message.type == WSMsgType.ERROR:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import cv2
 
-from av_emotion.taxonomy import LABELS, VALENCE_AROUSAL, to_rep155
+from av_emotion.taxonomy import COLOURS, LABELS, VALENCE_AROUSAL, to_rep155
 
 # Shortest token accepted: a guess must not be feasible on a LAN.
 TOKEN_LENGTH = 16
@@ -175,6 +175,7 @@ class LiveView:
         """Everything a page needs when it connects."""
         now = self.clock()
         return {'type': 'snapshot', 'labels': list(LABELS),
+                'colours': ['#%02x%02x%02x' % COLOURS[label] for label in LABELS],
                 'circumplex': [VALENCE_AROUSAL[label] for label in LABELS],
                 'history': self.history, 'stale_after': self.stale_after,
                 'devices': list(self.devices.values()),

@@ -16,9 +16,10 @@ from sensor_msgs.msg import Image
 from av_emotion.ros import ManagedNode, StampError, run
 from av_emotion_feedback.server import WebServer
 from av_emotion_feedback.view import LiveView, Throttle, check_host, estimate, jpeg
+from av_emotion_monitor.node import ALERT_QOS
 from av_emotion_msgs.msg import Alert, FusedEmotion, RoomEmotion
 from av_emotion_network.room import device_of
-from av_emotion_network.room_node import ROOM_QOS
+from av_emotion_network.room_node import FUSED_QOS, ROOM_QOS
 from av_emotion_vision.image import ImageError, image_to_bgr
 
 RANGES = {'port': (0, 65535), 'image_fps': (0.0, 30.0), 'image_width': (16, 4096),
@@ -63,8 +64,11 @@ class WebNode(ManagedNode):
 
     def start(self):
         p = self.params
-        self.connect(self.create_subscription(FusedEmotion, 'emotion', self.on_fused, 10))
-        self.connect(self.create_subscription(Alert, 'alerts', self.on_alert, 10))
+        # As the room view and the monitor take them: best effort (a repair would come after
+        # newer estimates); alerts transient-local, so those of before this node come too.
+        self.connect(self.create_subscription(FusedEmotion, 'emotion', self.on_fused,
+                                              FUSED_QOS))
+        self.connect(self.create_subscription(Alert, 'alerts', self.on_alert, ALERT_QOS))
         if p['room']:
             self.connect(self.create_subscription(RoomEmotion, '/room/emotion', self.on_room,
                                                   ROOM_QOS))
@@ -154,7 +158,7 @@ class WebNode(ManagedNode):
         self.server.image(data)
 
     def status(self):
-        values = {'clients': self.server.clients, **self.server.sent, **self.counts}
+        values = {'pages': self.server.clients, **self.server.sent, **self.counts}
         return DiagnosticStatus.OK, f'{self.server.clients} pages open', values
 
 

@@ -3,14 +3,15 @@
 // estimate, point, forget, forget_device, alert; see av_emotion_feedback/view.py) and, as
 // binary messages, JPEG images of this robot's annotated camera.
 
-const view = { labels: [], circumplex: [], history: 300, staleAfter: 2 };
-const devices = new Map(); // device name -> {el, info}
+const view = { labels: [], colours: [], circumplex: [], history: 300, staleAfter: 2 };
+const devices = new Map(); // device name -> {el}
 const people = new Map(); // key -> {el, estimate, timeline, updated}
 const alerts = new Map(); // key -> element
-let camera = null; // the device whose images arrive, and its current object URL
-let cameraUrl = null;
+let camera = null; // the device whose images arrive
+let cameraUrl = null; // the object URL of the image shown
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+const colour = (label) => view.colours[view.labels.indexOf(label)];
 const clone = (id) => document.getElementById(id).content.firstElementChild.cloneNode(true);
 
 function connect() {
@@ -42,13 +43,13 @@ function handle(msg) {
     case 'point': return point(msg);
     case 'forget': return forget(msg.key);
     case 'forget_device': return forgetDevice(msg.device);
-    case 'alert': return alert(msg);
+    case 'alert': return showAlert(msg);
   }
 }
 
 function snapshot(msg) {
-  Object.assign(view, { labels: msg.labels, circumplex: msg.circumplex, history: msg.history,
-                        staleAfter: msg.stale_after });
+  Object.assign(view, { labels: msg.labels, colours: msg.colours, circumplex: msg.circumplex,
+                        history: msg.history, staleAfter: msg.stale_after });
   for (const name of [...devices.keys()]) forgetDevice(name);
   for (const key of [...alerts.keys()]) alerts.get(key).remove();
   alerts.clear();
@@ -60,7 +61,7 @@ function snapshot(msg) {
     entry.updated = performance.now() - 1000 * person.age;
     drawTimeline(entry);
   }
-  msg.alerts.forEach(alert);
+  msg.alerts.forEach(showAlert);
   tick();
 }
 
@@ -73,7 +74,6 @@ function device(info) {
     document.getElementById('devices').append(el);
     entry = devices.set(info.device, { el }).get(info.device);
   }
-  entry.info = info;
   entry.el.classList.toggle('room', info.modalities === null);
   entry.el.dataset.device = info.device;
   for (const badge of entry.el.querySelectorAll('.modality')) {
@@ -100,13 +100,12 @@ function estimate(e) {
     for (const label of view.labels) {
       const row = document.createElement('div');
       row.className = 'row';
-      row.dataset.label = label;
+      row.style.setProperty('--c', colour(label));
       row.innerHTML = '<span class="name"></span><div class="bar"><span></span></div>' +
                       '<span class="value"></span>';
       row.querySelector('.name').textContent = label;
       bars.append(row);
     }
-    owner.el.querySelector('.nobody')?.remove();
     owner.el.querySelector('.people').append(el);
     entry = { el, timeline: [] };
     people.set(e.key, entry);
@@ -117,7 +116,7 @@ function estimate(e) {
   el.classList.remove('stale');
   const label = el.querySelector('.fused-label');
   label.textContent = e.label;
-  label.dataset.label = e.label;
+  label.style.setProperty('--c', colour(e.label));
   label.dataset.stamp = e.stamp;
   el.querySelector('.confidence').textContent = `${Math.round(100 * e.confidence)} %`;
   el.querySelector('.who').textContent = e.face ? `face ${e.face}` : 'voice only';
@@ -145,7 +144,7 @@ function forget(key) {
   people.delete(key);
 }
 
-function alert(a) {
+function showAlert(a) {
   const key = `${a.device} ${a.face} ${a.rule}`;
   alerts.get(key)?.remove();
   alerts.delete(key);
@@ -204,7 +203,7 @@ function drawCircumplex(entry) {
   ctx.fillText('valence', w - 22, cy - 4);
   view.labels.forEach((label, i) => {
     const [x, y] = at(...view.circumplex[i]);
-    ctx.fillStyle = css(`--${label}`);
+    ctx.fillStyle = colour(label);
     ctx.fillRect(x - 2, y - 2, 4, 4);
   });
   const trail = entry.timeline.slice(-10);
@@ -217,7 +216,7 @@ function drawCircumplex(entry) {
   ctx.globalAlpha = 1;
   const e = entry.estimate;
   const [x, y] = at(e.valence, e.arousal);
-  ctx.fillStyle = css(`--${e.label}`);
+  ctx.fillStyle = colour(e.label);
   ctx.strokeStyle = '#000';
   ctx.beginPath(); ctx.arc(x, y, 7, 0, 2 * Math.PI); ctx.fill(); ctx.stroke();
 }
@@ -240,11 +239,11 @@ function drawTimeline(entry) {
   const y = (value) => (1 - value) / 2 * plot;
   points.forEach(([t, label], i) => {
     const next = i + 1 < points.length ? points[i + 1][0] : end;
-    ctx.fillStyle = css(`--${view.labels[label]}`);
+    ctx.fillStyle = view.colours[label];
     ctx.fillRect(x(t), h - band, Math.max(1, x(next) - x(t)), band);
   });
-  for (const [index, colour] of [[2, '--valence'], [3, '--arousal']]) {
-    ctx.strokeStyle = css(colour);
+  for (const [index, variable] of [[2, '--valence'], [3, '--arousal']]) {
+    ctx.strokeStyle = css(variable);
     ctx.lineWidth = 1.5;
     ctx.beginPath();
     points.forEach((p, i) => (i ? ctx.lineTo : ctx.moveTo).call(ctx, x(p[0]), y(p[index])));
