@@ -104,8 +104,8 @@ def test_hysteresis_on_probability_and_confidence():
 def test_at_most_one_sound_per_min_interval_and_none_when_muted():
     cues = Cues(dwell=0.5, min_interval=3.0)
     heard = []
-    for start, label in ((0.0, 'happy'), (1.0, 'sad'), (4.0, 'angry'), (5.0, None)):
-        heard += [(c.stamp, c.label, c.sound) for c in feed(cues, start, start + 1.0, label)]
+    for begin, label in ((0.0, 'happy'), (1.0, 'sad'), (4.0, 'angry'), (5.0, None)):
+        heard += [(c.stamp, c.label, c.sound) for c in feed(cues, begin, begin + 1.0, label)]
     assert [(round(t, 1), label, audible) for t, label, audible in heard] == [
         (0.5, 'happy', True), (1.5, 'sad', False), (4.5, 'angry', True), (5.5, None, False)]
     cues.params['mute'] = True

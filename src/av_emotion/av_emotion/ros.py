@@ -22,7 +22,7 @@ from std_msgs.msg import Header
 
 from av_emotion.config import defaults
 from av_emotion.hri import normalized_roi
-from av_emotion.taxonomy import LABELS, valence_arousal
+from av_emotion.taxonomy import LABELS, to_rep155, valence_arousal
 from av_emotion_msgs.msg import Emotion
 
 
@@ -303,6 +303,17 @@ class FaceTopics:
         return self.msgs.Expression(header=emotion.header, expression=emotion.label,
                                     valence=emotion.valence, arousal=emotion.arousal,
                                     confidence=emotion.confidence)
+
+
+def probabilities_of(emotion):
+    """REP-155 probabilities of an Emotion message, None when it is empty; ValueError if
+    malformed (as many labels as probabilities, and those probabilities: to_rep155)."""
+    if not len(emotion.probabilities):
+        return None
+    if len(emotion.labels) != len(emotion.probabilities):
+        raise ValueError(f'{len(emotion.probabilities)} probabilities for '
+                         f'{len(emotion.labels)} labels')
+    return to_rep155(emotion.probabilities, emotion.labels)
 
 
 def emotion_msg(header, probabilities=None, reliability=1.0, known=None):

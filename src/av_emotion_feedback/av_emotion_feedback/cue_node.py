@@ -6,8 +6,8 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import ColorRGBA
 
-from av_emotion.ros import ManagedNode, StampError, run
-from av_emotion.taxonomy import LABELS, to_rep155
+from av_emotion.ros import ManagedNode, StampError, probabilities_of, run
+from av_emotion.taxonomy import LABELS
 from av_emotion_feedback.cues import Cues, Speaker, SpeakerError, colour, sound
 from av_emotion_msgs.msg import FusedEmotion
 
@@ -29,12 +29,8 @@ def estimate_of(emotion):
     ValueError if malformed."""
     if not 0.0 <= emotion.confidence <= 1.0:  # NaN fails too
         raise ValueError(f'confidence {emotion.confidence} is not in [0, 1]')
-    if not len(emotion.probabilities):
-        return None, 0.0
-    if len(emotion.labels) != len(emotion.probabilities):
-        raise ValueError(f'{len(emotion.probabilities)} probabilities for '
-                         f'{len(emotion.labels)} labels')
-    return to_rep155(emotion.probabilities, emotion.labels), emotion.confidence
+    probabilities = probabilities_of(emotion)
+    return probabilities, 0.0 if probabilities is None else emotion.confidence
 
 
 class CueNode(ManagedNode):

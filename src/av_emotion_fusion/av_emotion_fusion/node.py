@@ -5,8 +5,9 @@ from rcl_interfaces.msg import SetParametersResult
 from std_msgs.msg import Header
 
 from av_emotion.hri import face_id
-from av_emotion.ros import ManagedNode, StampError, emotion_msg, result_qos, run, to_time
-from av_emotion.taxonomy import covered, to_rep155
+from av_emotion.ros import (ManagedNode, StampError, emotion_msg, probabilities_of, result_qos,
+                            run, to_time)
+from av_emotion.taxonomy import covered
 from av_emotion_fusion.clock import MIN_SAMPLES, Clocks
 from av_emotion_fusion.stream import Face, FusionStream
 from av_emotion_msgs.msg import FaceArray, FusedEmotion, Voice
@@ -32,10 +33,7 @@ def unit(name, value):
 
 def estimate_of(emotion):
     """(REP-155 probabilities, known labels) of an Emotion message; ValueError if malformed."""
-    if len(emotion.labels) != len(emotion.probabilities):
-        raise ValueError(f'{len(emotion.probabilities)} probabilities for '
-                         f'{len(emotion.labels)} labels')
-    return to_rep155(emotion.probabilities, emotion.labels), covered(emotion.labels)
+    return probabilities_of(emotion), covered(emotion.labels)
 
 
 def faces_of(msg):

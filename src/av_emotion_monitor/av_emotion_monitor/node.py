@@ -9,8 +9,7 @@ from diagnostic_msgs.msg import DiagnosticStatus
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from av_emotion.hri import face_id
-from av_emotion.ros import ManagedNode, StampError, run
-from av_emotion.taxonomy import to_rep155
+from av_emotion.ros import ManagedNode, StampError, probabilities_of, run
 from av_emotion_monitor.monitor import NS, Estimate, Monitor
 from av_emotion_monitor.moodlog import MoodLog
 from av_emotion_monitor.rules import load_rules
@@ -32,12 +31,9 @@ def nanoseconds(stamp):
 
 def estimate(device, face, emotion, modalities=None):
     """Estimate of an Emotion message, None when it is empty; ValueError if malformed."""
-    if not len(emotion.probabilities):
+    probabilities = probabilities_of(emotion)
+    if probabilities is None:
         return None
-    if len(emotion.labels) != len(emotion.probabilities):
-        raise ValueError(f'{len(emotion.probabilities)} probabilities for '
-                         f'{len(emotion.labels)} labels')
-    probabilities = to_rep155(emotion.probabilities, emotion.labels)
     _, valence, arousal = checked(emotion.label, emotion.valence, emotion.arousal)
     if not 0.0 <= emotion.confidence <= 1.0:
         raise ValueError(f'confidence {emotion.confidence} is not in [0, 1]')
