@@ -382,7 +382,10 @@ def test_ros2_launch_cues(graph, tmp_path):
         io = graph.node('cue_launch_probe')
         emotion = io.create_publisher(FusedEmotion, '/cues5/emotion', 10)
         colours, reports = [], []
-        io.create_subscription(ColorRGBA, '/cues5/cue/color', colours.append, 10)
+        # As an LED node would: the colour is latched, so one cued before this subscription
+        # matched still arrives.
+        io.create_subscription(ColorRGBA, '/cues5/cue/color', colours.append, QoSProfile(
+            depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL))
         io.create_subscription(DiagnosticArray, '/diagnostics', lambda m: reports.extend(
             {v.key: v.value for v in s.values} for s in m.status
             if s.name.startswith('/cues5/cue_node')), 10)
