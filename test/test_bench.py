@@ -3,7 +3,11 @@ needs the 6 GB `fer` environment and minutes of a quiet machine: not a test.)"""
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from av_emotion_bringup import bench
 from av_emotion_bringup.bench import BUSY, busy_warning, load_average
+from av_emotion_bringup.bench_speed import median_run
 
 ROOT = Path(__file__).parent.parent
 
@@ -23,5 +27,25 @@ def test_make_bench_leaves_the_recorded_results_alone():
         return next(line for line in out.splitlines() if 'av-emotion-bench' in line)
 
     assert '--json build/bench/results.json ' in bench_command('bench')
+    assert '--refuse-busy' not in bench_command('bench')
     assert '--json bench/results.json ' in bench_command('bench-record')
+    assert bench_command('bench-record').endswith(' --refuse-busy')
     assert '--json /tmp/b.json ' in bench_command('bench', 'BENCH_JSON=/tmp/b.json')
+
+
+def test_a_busy_machine_is_not_recorded(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, 'load_average', lambda: {'1min': 9.0, '5min': 9.0,
+                                                        '15min': 9.0})
+    out = tmp_path / 'results.json'
+    with pytest.raises(SystemExit) as stop:
+        bench.main(['--json', str(out), '--refuse-busy'])
+    assert str(stop.value).startswith('warning: the machine is busy (1-minute load 9.00')
+    assert 'nothing measured' in str(stop.value) and not out.exists()
+
+
+def test_figures_are_the_median_run_with_the_spread():
+    runs = [{'fps': 90.0, 'p95': 1}, {'fps': 110.0, 'p95': 2}, {'fps': 100.0, 'p95': 3}]
+    assert median_run(runs, 'fps') == {'fps': 100.0, 'p95': 3, 'runs': [90.0, 110.0, 100.0],
+                                       'spread': [90.0, 110.0]}
+    # An even count takes the lower middle run: a measured run, not an average of two.
+    assert median_run(runs[:2], 'fps')['fps'] == 90.0

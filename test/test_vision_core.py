@@ -7,7 +7,7 @@ from av_emotion.taxonomy import LABELS
 from av_emotion_vision.draw import FONT, annotate, layout, overlap, text_style
 from av_emotion_vision.expression import ExpressionClassifier
 from av_emotion_vision.pipeline import VisionPipeline
-from av_emotion_vision.tracker import FaceTracker
+from av_emotion_vision.tracker import FaceTracker, iou
 
 
 @pytest.fixture(scope='module')
@@ -70,6 +70,72 @@ def test_ids_stay_stable_over_a_video(pipeline, data):
             ids += [f.id for f in faces]
     assert len(ids) >= 25, 'the face should be found in most frames'
     assert len(set(ids)) == 1
+
+
+def video_frames(data, count):
+    capture = cv2.VideoCapture(str(data / 'video' / 'WolfgangLanger_Pexels.mp4'))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        assert ok
+        frames.append(frame)
+    return frames
+
+
+def test_flow_follows_the_face_between_detections(data):
+    """With the default detect_interval, the frames between detections follow the face by
+    optical flow: the same id throughout, and boxes where detecting every frame puts them."""
+    frames = video_frames(data, 240)
+    every = VisionPipeline(**{'tracking.detect_interval': 1})
+    default = VisionPipeline()
+    interval = default.params['tracking.detect_interval']
+    assert interval > 1
+    overlaps, ids, detected = [], set(), 0
+    for index, frame in enumerate(frames):
+        truth, = every(frame, index / 24).faces
+        face, = default(frame, index / 24).faces
+        detected += default.since_detection == 0
+        overlaps.append(iou(truth.box, face.box))
+        ids.add(face.id)
+        assert face.probabilities.shape == (7,)
+    assert ids == {1}
+    assert min(overlaps) >= 0.75 and np.mean(overlaps) >= 0.9, (min(overlaps),
+                                                                np.mean(overlaps))
+    # The flow did the work: a detection every `interval` frames, no more.
+    assert detected == -(-len(frames) // interval)
+
+
+@pytest.mark.parametrize('enters', range(5, 11))
+def test_a_face_that_enters_is_found_within_the_interval(data, enters):
+    photo = read(data / 'faces' / 'photos' / 'multi_face.jpg')
+    hidden = photo.copy()
+    hidden[280:430, 670:800] = hidden[280:430, 670:800].mean(axis=(0, 1))  # one face covered
+    pipeline = VisionPipeline()
+    interval = pipeline.params['tracking.detect_interval']
+    counts = [len(pipeline(hidden if i < enters else photo, i / 30).faces)
+              for i in range(enters + interval)]
+    assert counts[:enters] == [4] * enters
+    found = next(i for i, count in enumerate(counts) if count == 5)
+    assert found - enters < interval and counts[found:] == [5] * len(counts[found:])
+
+
+def test_fast_motion_makes_it_detect_again(data):
+    """Faces that jump across the frame cannot be followed: the detector runs instead, and
+    every frame's faces are where detection puts them."""
+    photo = read(data / 'faces' / 'photos' / 'multi_face.jpg')
+    every = VisionPipeline(**{'tracking.detect_interval': 1})
+    default = VisionPipeline()
+    detected = 0
+    for i in range(12):
+        shift = np.float32([[1, 0, 60 * (i % 3)], [0, 1, -40 * (i % 2)]])
+        frame = cv2.warpAffine(photo, shift, (photo.shape[1], photo.shape[0]),
+                               borderMode=cv2.BORDER_REPLICATE)
+        truth, faces = every(frame, i / 30).faces, default(frame, i / 30).faces
+        detected += default.since_detection == 0
+        assert len(faces) == len(truth) == 5
+        for face in faces:
+            assert max(iou(face.box, t.box) for t in truth) >= 0.9
+    assert detected >= 10
 
 
 def test_tracker_timeout_and_new_faces():

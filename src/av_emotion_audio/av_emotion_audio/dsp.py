@@ -14,10 +14,12 @@ def frames(y, length, hop, pad_mode='constant'):
     return np.lib.stride_tricks.sliding_window_view(y, length)[::hop]
 
 
-def stft_magnitude(y, n_fft, hop):
-    """|STFT|, shape (1 + n_fft // 2, n_frames), periodic Hann window."""
+def magnitude(x):
+    """|STFT| of frames x (n_frames, n_fft), shape (1 + n_fft // 2, n_frames), periodic Hann
+    window: magnitude(frames(y, n_fft, hop)) is librosa's |stft(y)|."""
+    n_fft = x.shape[1]
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)
-    return np.abs(np.fft.rfft(frames(y, n_fft, hop) * window, axis=1)).T.astype(np.float32)
+    return np.abs(np.fft.rfft(x * window, axis=1)).T.astype(np.float32)
 
 
 def fft_frequencies(rate, n_fft):
@@ -88,10 +90,11 @@ def delta(x, width=9):
                            np.repeat(slope[..., -1:], half, -1)], axis=-1)
 
 
-def yin(y, fmin, fmax, rate, frame_length, hop, threshold=0.1):
-    """Fundamental frequency per centred frame with YIN (de Cheveigné and Kawahara 2002),
-    with librosa.yin's difference function, trough choice and parabolic refinement."""
-    x = frames(y.astype(np.float64), frame_length, hop)
+def yin(x, fmin, fmax, rate, threshold=0.1):
+    """Fundamental frequency of each frame of x (n_frames, frame_length) with YIN (de
+    Cheveigné and Kawahara 2002), with librosa.yin's difference function, trough choice and
+    parabolic refinement; yin(frames(y, frame_length, hop), ...) is librosa.yin(y, ...)."""
+    frame_length = x.shape[1]
     low = int(np.floor(rate / fmax))
     high = min(int(np.ceil(rate / fmin)), frame_length - 1)
     spectrum = np.fft.rfft(x, 2 * frame_length, axis=1)
@@ -116,10 +119,11 @@ def yin(y, fmin, fmax, rate, frame_length, hop, threshold=0.1):
     return (rate / (low + index + shift)).astype(np.float32)
 
 
-def spectral_contrast(magnitude, freqs, n_bands=5, fmin=150.0, quantile=0.02):
-    """Peak-to-valley level (dB) in octave bands from fmin up, and one band below fmin,
-    as librosa.feature.spectral_contrast: each band reaches one bin below its edge and the
-    top band takes every bin above."""
+def contrast_levels(magnitude, freqs, n_bands=5, fmin=150.0, quantile=0.02):
+    """(peaks, valleys), each (n_bands + 1, n_frames): the mean of the highest and of the
+    lowest `quantile` of each frame's magnitudes in octave bands from fmin up, and one band
+    below fmin, as librosa.feature.spectral_contrast: each band reaches one bin below its
+    edge and the top band takes every bin above."""
     edges = np.concatenate([[0.0], fmin * 2.0 ** np.arange(n_bands + 1)])
     peaks, valleys = [], []
     for k, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
@@ -136,11 +140,18 @@ def spectral_contrast(magnitude, freqs, n_bands=5, fmin=150.0, quantile=0.02):
         ordered = np.sort(rows, axis=0)
         valleys.append(ordered[:count].mean(axis=0))
         peaks.append(ordered[-count:].mean(axis=0))
-    return (power_to_db(np.array(peaks), top_db=80.0)
-            - power_to_db(np.array(valleys), top_db=80.0))
+    return np.array(peaks), np.array(valleys)
 
 
-def zero_crossing_rate(y, frame_length, hop):
-    x = frames(y, frame_length, hop, pad_mode='edge')
+def spectral_contrast(peaks, valleys):
+    """Peak-to-valley level (dB) of contrast_levels over a stretch of frames; as librosa,
+    neither level lies more than 80 dB below its loudest in the stretch."""
+    return power_to_db(peaks, top_db=80.0) - power_to_db(valleys, top_db=80.0)
+
+
+def zero_crossing_rate(x):
+    """Zero-crossing rate of each frame of x (n_frames, frame_length); librosa's frames are
+    frames(y, frame_length, hop, pad_mode='edge')."""
+    frame_length = x.shape[1]
     return (np.abs(np.diff(np.signbit(x), axis=1)).sum(axis=1) / frame_length).astype(
         np.float32)

@@ -26,6 +26,10 @@ _BAND = _FREQS <= FMAX
 _BAND_KHZ = (_FREQS[_BAND] / 1000.0)[:, None]
 _MEL = dsp.mel_filters(RATE, N_FFT, N_MELS, FMAX)
 _DCT = dsp.dct_matrix(N_MFCC, N_MELS)
+# Least-squares slope over the band's frequencies, as np.polyfit(.., 1)[0] (to 1e-14) at a
+# fraction of its cost (lstsq takes up to 10 ms for a hop's frames).
+_CENTRED_KHZ = _BAND_KHZ[:, 0] - _BAND_KHZ[:, 0].mean()
+_SLOPE = _CENTRED_KHZ / (_CENTRED_KHZ @ _CENTRED_KHZ)
 
 
 @dataclass
@@ -56,35 +60,53 @@ def analyse(samples, speech=None):
     speech: optional per-10 ms-frame mask of frames the voice-activity detector called
     speech; pitch and statistics are taken over speech frames that are also loud enough.
     """
+    return window_features(frame_values(samples), speech)
+
+
+def frame_values(samples, index=slice(None)):
+    """{name: values with 10 ms frames on the last axis} of a window's frames (all, or those
+    `index` picks). Each depends on its frame's samples only, so overlapping windows of a
+    stream can share them (av_emotion_audio.stream); window_features combines them."""
     samples = np.asarray(samples, np.float32)
-    spectrum = dsp.stft_magnitude(samples, N_FFT, HOP)
-    frames = spectrum.shape[1]
-    level_db = 20 * np.log10(np.maximum(dsp.rms(spectrum, N_FFT), 1e-6))
+    spectrum = dsp.magnitude(dsp.frames(samples, N_FFT, HOP)[index])
+    band = spectrum[_BAND].astype(np.float64)
+    weights = band / np.maximum(band.sum(axis=0), 1e-12)
+    centroid = (weights * _BAND_KHZ).sum(axis=0)  # kHz
+    power = np.maximum(band ** 2, 1e-10)
+    peaks, valleys = dsp.contrast_levels(band, _FREQS[_BAND])
+    return {
+        'level_db': 20 * np.log10(np.maximum(dsp.rms(spectrum, N_FFT), 1e-6)),
+        # 1024 samples hold four periods of the lowest pitch; 2048 would cost 3x more.
+        'f0': dsp.yin(dsp.frames(samples.astype(np.float64), 1024, HOP)[index], *PITCH_RANGE,
+                      RATE),
+        'centroid': centroid,
+        'bandwidth': np.sqrt((weights * (_BAND_KHZ - centroid) ** 2).sum(axis=0)),
+        'rolloff': _BAND_KHZ[np.argmax(weights.cumsum(axis=0) >= 0.85, axis=0), 0],
+        'flatness': np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0),
+        'slope': _SLOPE @ dsp.power_to_db(band ** 2, amin=1e-10),
+        'crossings': dsp.zero_crossing_rate(dsp.frames(samples, N_FFT, HOP, 'edge')[index]),
+        'peaks': peaks, 'valleys': valleys,
+        'log_mel': dsp.power_to_db(_MEL @ spectrum ** 2)}
+
+
+def window_features(values, speech=None):
+    """Features of one window from the frame_values of all its frames."""
+    level_db, f0 = values['level_db'], values['f0']
+    frames = len(level_db)
     active = level_db > level_db.max() - SPEECH_DB_RANGE
     if speech is not None:
         active &= np.resize(np.asarray(speech, bool), frames)
 
-    # 1024 samples hold four periods of the lowest pitch; 2048 would cost 3x more.
-    f0 = dsp.yin(samples, PITCH_RANGE[0], PITCH_RANGE[1], RATE, 1024, HOP)[:frames]
     # yin always answers; estimates at the edges of its range are unvoiced frames.
     voiced = active & (f0 > PITCH_RANGE[0] * 1.05) & (f0 < PITCH_RANGE[1] * 0.95)
     pitch = f0[voiced]
-
-    band = spectrum[_BAND].astype(np.float64)
-    band_db = dsp.power_to_db(band ** 2, amin=1e-10)
-    weights = band / np.maximum(band.sum(axis=0), 1e-12)
-    centroid = (weights * _BAND_KHZ).sum(axis=0)  # kHz
-    bandwidth = np.sqrt((weights * (_BAND_KHZ - centroid) ** 2).sum(axis=0))
-    rolloff = _BAND_KHZ[np.argmax(weights.cumsum(axis=0) >= 0.85, axis=0), 0]
-    power = np.maximum(band ** 2, 1e-10)
-    flatness = np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0)
-    slope = np.polyfit(_BAND_KHZ[:, 0], band_db, 1)[0]
-    crossings = dsp.zero_crossing_rate(samples, N_FFT, HOP)[:frames]
-    contrast = dsp.spectral_contrast(band, _FREQS[_BAND])
+    centroid, rolloff, bandwidth, flatness, slope, crossings = (values[k] for k in (
+        'centroid', 'rolloff', 'bandwidth', 'flatness', 'slope', 'crossings'))
+    contrast = dsp.spectral_contrast(values['peaks'], values['valleys'])
 
     # Model input is gain-normalised: microphone gain must not read as emotion.
     gain_db = float(np.median(level_db[active])) if active.any() else float(level_db.max())
-    log_mel = dsp.power_to_db(_MEL @ spectrum ** 2) - gain_db
+    log_mel = values['log_mel'] - gain_db
     mfcc = _DCT @ log_mel
     delta = dsp.delta(mfcc)
     use = active if active.sum() >= 3 else np.ones(frames, bool)

@@ -17,7 +17,8 @@ RANGES = {'window': (0.5, 10.0), 'hop': (0.05, 10.0), 'tolerance': (0.0, 1.0),
           'vad.min_speech_fraction': (0.0, 1.0), 'default_info.sample_rate': RATES,
           'default_info.channels': CHANNELS, 'adaptation.prior_weight': (0.0, 1000.0),
           'adaptation.reset_after': (0.0, 86400.0),
-          'adaptation.change_semitones': (0.0, 24.0), 'adaptation.change_windows': (1, 100)}
+          'adaptation.change_semitones': (0.0, 24.0), 'adaptation.change_windows': (1, 100),
+          'encoder_interval': (1, 100)}
 # Reliable and deep: every chunk counts, and audio_capture publishes reliably.
 AUDIO_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 

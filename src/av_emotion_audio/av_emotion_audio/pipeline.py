@@ -11,11 +11,12 @@ import soxr
 
 from av_emotion.config import MODES, merged
 from av_emotion_audio import features as feats
+from av_emotion_audio import voice_encoder
 from av_emotion_audio.adaptation import SpeakerAdaptation
 from av_emotion_audio.buffer import AudioBuffer
 from av_emotion_audio.model import SpeechEmotionClassifier
-from av_emotion_audio.vad import FRAME, RATE, VoiceActivity
-from av_emotion_audio.voice_encoder import VoiceEncoder
+from av_emotion_audio.stream import WindowStream, conclude
+from av_emotion_audio.vad import RATE, VoiceActivity
 
 
 @dataclass
@@ -31,7 +32,8 @@ class Voice:
 
 
 def describe(vad, samples, rate, params, encoder=None, unvoiced_too=False):
-    """(VAD frame speech probabilities, Features, voiced, timings in ms) of one window.
+    """(VAD frame speech probabilities, Features, voiced, timings in ms) of one window
+    alone, the VAD from a cold start (a stream's windows: WindowStream.describe).
 
     With an encoder, a voiced window's model input (any window's, with unvoiced_too) ends
     with the encoder's statistics.
@@ -40,18 +42,13 @@ def describe(vad, samples, rate, params, encoder=None, unvoiced_too=False):
     audio = samples if rate == RATE else soxr.resample(samples, rate, RATE)
     frame_speech = vad.frame_probabilities(audio)
     t1 = time.perf_counter()
-    # One VAD frame covers 32 ms, one feature frame 10 ms.
-    frames = 1 + len(audio) // feats.HOP
-    speech = (frame_speech > params['vad.threshold'])[
-        np.minimum(np.arange(frames) * feats.HOP // FRAME, len(frame_speech) - 1)]
-    features = feats.analyse(audio, speech)
-    voiced = is_voiced(frame_speech, params)
-    t2 = time.perf_counter()
-    timings = {'vad': 1e3 * (t1 - t0), 'features': 1e3 * (t2 - t1)}
-    if (voiced or unvoiced_too) and encoder is not None:
-        features.model_input = np.concatenate([features.model_input, encoder(audio, speech)])
+    values = feats.frame_values(audio)
+    timings = {'vad': 1e3 * (t1 - t0), 'features': 1e3 * (time.perf_counter() - t1)}
+    if encoder is not None:
+        t2 = time.perf_counter()
+        values['encoder'] = voice_encoder.frame_values(audio)
         timings['encoder'] = 1e3 * (time.perf_counter() - t2)
-    return frame_speech, features, voiced, timings
+    return conclude(frame_speech, 0, values, params, encoder, unvoiced_too, timings)
 
 
 def clip_windows(samples, rate, window, hop):
@@ -60,10 +57,6 @@ def clip_windows(samples, rate, window, hop):
     if len(samples) < length:
         samples = np.concatenate([samples, np.zeros(length - len(samples), np.float32)])
     return AudioBuffer(rate, window, hop).push(samples, 0.0)[0]
-
-
-def is_voiced(frame_speech, params):
-    return bool((frame_speech > params['vad.threshold']).mean() >= params['vad.min_speech_fraction'])
 
 
 class AudioPipeline:
@@ -81,7 +74,7 @@ class AudioPipeline:
         self.vad = VoiceActivity(p['threads'])
         self.classifier = SpeechEmotionClassifier(p['emotion.model'], p['threads'])
         front_end = self.classifier.meta.get('encoder')
-        self.encoder = VoiceEncoder(front_end, p['threads']) if front_end else None
+        self.encoder = voice_encoder.VoiceEncoder(front_end, p['threads']) if front_end else None
         self.buffer = None
         population = self.classifier.population()
         # Also in edge mode the adaptation runs here, not on the central recogniser: it is
@@ -94,6 +87,7 @@ class AudioPipeline:
             p['adaptation.change_semitones'], p['adaptation.change_windows']) \
             if population and p['adaptation.enabled'] else None
         self.feature_set = self.classifier.feature_set(adapted=self.adaptation is not None)
+        self.stream = WindowStream(self.vad, self.encoder, p)
 
     def new_session(self):
         """Forget the current speaker (a new conversation)."""
@@ -109,16 +103,29 @@ class AudioPipeline:
             p = self.params
             self.buffer = AudioBuffer(rate, p['window'], p['hop'], p['tolerance'], p['max_fill'])
         windows, event = self.buffer.push(samples, stamp)
-        return [self.analyse(w, rate, start) for start, w in windows], event
+        return [self.voice(self.stream, w, rate, start) for start, w in windows], event
 
     def analyse(self, samples, rate, start=0.0, unvoiced_too=False):
-        """Voice of one window of mono samples at `rate` Hz beginning at `start` (s).
+        """Voice of one window alone (not of a stream: see push and clip) of mono samples at
+        `rate` Hz beginning at `start` (s).
 
         unvoiced_too: give probabilities for an unvoiced window as well (an offline guess
         for a clip without speech); the session does not adapt to it.
         """
+        return self.voice(None, samples, rate, start, unvoiced_too)
+
+    def clip(self, samples, rate):
+        """Voices of every window of a whole recording, in the current session, as push
+        gives them."""
+        stream = WindowStream(self.vad, self.encoder, self.params)
+        return [self.voice(stream, w, rate, start) for start, w in
+                clip_windows(samples, rate, self.params['window'], self.params['hop'])]
+
+    def voice(self, stream, samples, rate, start, unvoiced_too=False):
+        """Voice of a window of `stream` (None: of the window alone)."""
         frame_speech, features, voiced, timings = describe(
-            self.vad, samples, rate, self.params, self.encoder, unvoiced_too)
+            self.vad, samples, rate, self.params, self.encoder, unvoiced_too) \
+            if stream is None else stream.describe(samples, rate, start, unvoiced_too)
         t0 = time.perf_counter()
         x = probabilities = None
         if voiced or unvoiced_too:
@@ -130,8 +137,3 @@ class AudioPipeline:
         timings['emotion'] = 1e3 * (time.perf_counter() - t0)
         return Voice(start, start + len(samples) / rate, float(frame_speech.mean()), voiced,
                      features, probabilities, x, timings)
-
-    def clip(self, samples, rate):
-        """Voices of every window of a whole recording, in the current session."""
-        return [self.analyse(w, rate, start) for start, w in
-                clip_windows(samples, rate, self.params['window'], self.params['hop'])]

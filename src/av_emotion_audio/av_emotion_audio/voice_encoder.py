@@ -26,15 +26,24 @@ class VoiceEncoder:
         self.session = session(str(packaged_model('av_emotion_audio', model)), threads)
 
     def __call__(self, samples, speech=None):
-        samples = np.asarray(samples, np.float32)
-        mel = _MEL @ dsp.stft_magnitude(samples, N_FFT, HOP) ** 2
+        return self.encode(*frame_values(samples), speech)
+
+    def encode(self, mel, square, speech=None):
+        """Statistics of one window from the frame_values of all its frames."""
         keep = np.ones(mel.shape[1], bool)
         if speech is not None:
             speech = np.resize(np.asarray(speech, bool), mel.shape[1])
             if speech.sum() >= MIN_FRAMES:
                 keep = speech
         # Mean square of the kept frames' samples; mel power scales with it.
-        square = (dsp.frames(samples, N_FFT, HOP)[:mel.shape[1]][keep] ** 2).mean()
-        gain = 10 ** (LEVEL_DBFS / 10) / max(float(square), 1e-12)
+        gain = 10 ** (LEVEL_DBFS / 10) / max(float(square[keep].mean()), 1e-12)
         frames = (mel[:, keep].T * gain).astype(np.float32)[:, None, :]
         return self.session.run(None, {'mel': frames})[0][0]
+
+
+def frame_values(samples, index=slice(None)):
+    """(mel power (40, n), mean square (n)) of a window's 10 ms frames (all, or those `index`
+    picks): the encoder's input before the window's gain, computed once per frame in a
+    stream (av_emotion_audio.stream)."""
+    x = dsp.frames(np.asarray(samples, np.float32), N_FFT, HOP)[index]
+    return _MEL @ dsp.magnitude(x) ** 2, (x ** 2).mean(axis=1)

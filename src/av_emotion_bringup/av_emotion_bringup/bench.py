@@ -35,8 +35,9 @@ from av_emotion.dds import USER_VARIABLES, profile_path
 from av_emotion.ros import emotion_msg
 from av_emotion.taxonomy import LABELS, valence_arousal
 from av_emotion_audio.node import voice_msg, voice_window_msg
-from av_emotion_audio.pipeline import AudioPipeline, clip_windows
+from av_emotion_audio.pipeline import AudioPipeline
 from av_emotion_bringup import browser, lossy_network
+from av_emotion_bringup.bench_speed import median_run, speed_runs
 from av_emotion_bringup.graph import Graph, wait_for
 from av_emotion_bringup.media import sample_media
 from av_emotion_monitor.monitor import NS, Estimate, Monitor
@@ -80,9 +81,8 @@ def one_face_frames(video, count):
         if not ok:
             break
         pad = (HEIGHT - frame.shape[0]) // 2
-        frames.append(cv2.copyMakeBorder(cv2.resize(frame, (WIDTH, frame.shape[0] * WIDTH //
-                                                             frame.shape[1])),
-                                         pad, HEIGHT - frame.shape[0] - pad, 0, 0,
+        resized = cv2.resize(frame, (WIDTH, frame.shape[0] * WIDTH // frame.shape[1]))
+        frames.append(cv2.copyMakeBorder(resized, pad, HEIGHT - frame.shape[0] - pad, 0, 0,
                                          cv2.BORDER_CONSTANT))
     return np.stack(frames)
 
@@ -97,44 +97,33 @@ def three_face_frames(photo, count):
     return np.stack(frames)
 
 
-def time_core(pipeline, frames, rounds):
-    for frame in frames[:5]:
-        pipeline(frame, 0.0)
-    latencies, faces, stages = [], [], {}
-    for r in range(rounds):
-        for i, frame in enumerate(frames):
-            start = time.perf_counter()
-            result = pipeline(frame, r * len(frames) + i / 30)
-            latencies.append(time.perf_counter() - start)
-            faces.append(len(result.faces))
-            for stage, ms in result.timings_ms.items():
-                stages.setdefault(stage, []).append(ms)
-    return {'fps': len(latencies) / sum(latencies),
-            'latency_ms_p50': 1e3 * float(np.percentile(latencies, 50)),
-            'latency_ms_p95': 1e3 * float(np.percentile(latencies, 95)),
-            'faces_mean': float(np.mean(faces)),
-            'stages_ms': {s: float(np.mean(v)) for s, v in stages.items()}}
-
-
 def time_audio(path, rounds):
-    """Real-time factor of the audio core: seconds of work per second of audio, per stage."""
+    """Real-time factor of the audio core as the node runs it: seconds of work per second of
+    new audio, in all and per stage, the clip pushed a hop at a time, `rounds` times over as
+    one stream after one untimed pass (the encoder's network and the emotion model run on
+    voiced windows only, as in the node)."""
     samples, rate = sf.read(str(path), dtype='float32')
     pipeline = AudioPipeline()
     hop = pipeline.params['hop']
-    windows = [w for _, w in clip_windows(samples, rate, pipeline.params['window'], hop)]
-    pipeline.analyse(windows[0], rate)  # the first call compiles librosa's numba kernels
-    stages = {}
-    for _ in range(rounds):
-        for window in windows:
-            # The encoder and classifier run on voiced windows only; time them on every one.
-            voice = pipeline.analyse(window, rate, unvoiced_too=True)
-            for stage, ms in voice.timings_ms.items():
-                stages.setdefault(stage, []).append(ms)
-    # One window is analysed per hop of new audio.
-    rtf = {stage: float(np.mean(ms)) / 1e3 / hop for stage, ms in stages.items()}
-    return {'rtf': sum(rtf.values()), 'rtf_stages': rtf, 'hop_s': hop,
-            'window_ms': sum(float(np.mean(ms)) for ms in stages.values()),
-            'sample_rate': rate, 'windows': len(windows) * rounds}
+    step = int(round(hop * rate))
+    chunks = [samples[i:i + step] for i in range(0, len(samples) - step + 1, step)]
+    stages, voices, pushed, spent = {}, [], 0, 0.0
+    for turn in range(1 + rounds):
+        for chunk in chunks:
+            t0 = time.perf_counter()
+            out, _ = pipeline.push(chunk, rate, pushed * hop)
+            pushed += 1
+            if turn:
+                spent += time.perf_counter() - t0
+                voices += out
+    for voice in voices:
+        for stage, ms in voice.timings_ms.items():
+            stages[stage] = stages.get(stage, 0.0) + ms
+    seconds = rounds * len(chunks) * hop
+    return {'rtf': spent / seconds, 'hop_s': hop, 'sample_rate': rate,
+            'rtf_stages': {stage: ms / 1e3 / seconds for stage, ms in stages.items()},
+            'window_ms': 1e3 * spent / len(voices), 'windows': len(voices),
+            'voiced_windows': sum(v.voiced for v in voices)}
 
 
 def spawn(namespace, module, params, cpu=None):
@@ -170,9 +159,10 @@ def peak_rss_mb(pid):
         return next(int(line.split()[1]) for line in status if line.startswith('VmHWM')) / 1024
 
 
-def vision_node_run(frames, rate):
-    """vision_node at `rate` fps input: peak RSS and camera stamp to faces latency."""
-    with node_processes('bench', (VISION, VISION_BENCH)) as ((node,), graph):
+def vision_node_run(frames, rate, cpu=None, **params):
+    """vision_node at `rate` fps input (pinned to core `cpu` if given): peak RSS and camera
+    stamp to faces latency."""
+    with node_processes('bench', (VISION, {**VISION_BENCH, **params}, cpu)) as ((node,), graph):
         player = graph.node('bench_player')
         publisher = player.create_publisher(Image, '/bench/image', 10)
         received = {}
@@ -195,6 +185,7 @@ def vision_node_run(frames, rate):
         latencies = [received[k] - sent[k] for k in received if k in sent]
         return {'rss_mb': peak_rss_mb(node.pid), 'input_fps': rate,
                 'frames_answered': f'{len(latencies)}/{len(sent)}',
+                'latency_ms_p50': 1e3 * float(np.percentile(latencies, 50)),
                 'latency_ms_p95': 1e3 * float(np.percentile(latencies, 95))}
 
 
@@ -279,11 +270,14 @@ def fused_latencies(fused, rate):
             'with_both': sum(len(m.modalities) == 2 for _, m in fused)}
 
 
-def e2e_run(frames, speech, rate=30, audio_down=(4.0, 8.0)):
+def e2e_run(frames, speech, rate=30, audio_down=(4.0, 8.0), cpu=None):
     """The whole graph, one process per node, fed camera frames at `rate` fps and speech in
     real time: camera stamp -> fused message latency, the nodes' peak RSS, and what the
-    output does while the audio node is stopped from audio_down[0] to audio_down[1] s."""
-    nodes = [(VISION, VISION_BENCH), (AUDIO, {}), ('av_emotion_fusion.node', {})]
+    output does while the audio node is stopped from audio_down[0] to audio_down[1] s.
+    With `cpu`, every node is pinned to that core (vision with one thread), as on a device
+    with one core to spare."""
+    vision = VISION_BENCH if cpu is None else {**VISION_BENCH, 'threads': 1}
+    nodes = [(VISION, vision, cpu), (AUDIO, {}, cpu), ('av_emotion_fusion.node', {}, cpu)]
     down = {}  # rss_audio, stopped, restarted
 
     def stop_and_restart(elapsed, fused):
@@ -295,7 +289,7 @@ def e2e_run(frames, speech, rate=30, audio_down=(4.0, 8.0)):
             processes[1].wait(timeout=10)
             down['stopped'] = time.time()
         elif 'restarted' not in down and elapsed >= audio_down[1]:
-            processes.append(spawn('e2e', AUDIO, {}))
+            processes.append(spawn('e2e', AUDIO, {}, cpu))
             down['restarted'] = time.time()
 
     with node_processes('e2e', *nodes) as (processes, graph):
@@ -489,20 +483,6 @@ def netem_run():
         return {'skipped': str(reason)}
 
 
-def peer(python, frames):
-    """The `fer` library's two detectors on the same frames, each in a fresh process."""
-    script = Path(__file__).with_name('peer_fer.py')
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / 'frames.npz'
-        np.savez(path, **frames)
-        results = {}
-        for config in ('default', 'mtcnn'):
-            out = subprocess.run([python, str(script), str(path), config], check=True,
-                                 capture_output=True, text=True)
-            results[config] = json.loads(out.stdout.strip().splitlines()[-1])
-    return results
-
-
 def monitor_run(folder, people=5, day='2025-03-14'):
     """The mood log of `people` people seen for a whole day (synthetic: estimates at 1 Hz
     whose labels drift, with episodes of sadness, anger and a sudden start: alerts)
@@ -559,9 +539,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--json', type=Path, default=Path('build/bench/results.json'))
     parser.add_argument('--frames', type=int, default=60)
-    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='passes over the frames (or the speech) in each timing')
+    parser.add_argument('--runs', type=int, default=3,
+                        help='repetitions of each speed figure: the median is reported, '
+                        'with every run and the spread')
     parser.add_argument('--peer-python', default='.venv-peer/bin/python',
                         help='Python with `fer` installed (make bench sets it up)')
+    parser.add_argument('--refuse-busy', action='store_true',
+                        help='exit 1 on a busy machine instead of measuring (bench-record)')
     args = parser.parse_args(argv)
 
     media = sample_media()
@@ -571,20 +557,41 @@ def main(argv=None):
     results = {'machine': {'cpus': cpus, 'processor': platform.processor(),
                            'python': platform.python_version(), 'load_before': load_average()}}
     warning = busy_warning(results['machine']['load_before'], cpus)
+    results['machine']['busy'] = bool(warning)
+    if warning and args.refuse_busy:
+        sys.exit(f'{warning} (--refuse-busy: nothing measured)')
     if warning:
         print(warning, file=sys.stderr)
-    pipeline = VisionPipeline()
-    core = {name: time_core(pipeline, batch, args.rounds) for name, batch in frames.items()}
+    peer_python = args.peer_python if Path(args.peer_python).exists() else None
+    if not peer_python:
+        print(f'{args.peer_python} not found: fer comparison skipped (make bench sets it up)')
+    speed = speed_runs(frames, args.runs, args.rounds, peer_python)
+    core, one = speed['core'], speed['one_core']
     node = vision_node_run(frames['1face'], rate=30)
-    results['vision'] = {'fps_1face': core['1face']['fps'], 'fps_3faces': core['3faces']['fps'],
-                         'latency_ms_p95': core['1face']['latency_ms_p95'],
-                         'latency_ms_p95_3faces': core['3faces']['latency_ms_p95'],
-                         'rss_mb': node['rss_mb'], 'core': core, 'node': node,
-                         'threads': pipeline.params['threads']}
-    audio = time_audio(media['speech'], args.rounds)
+    results['vision'] = {
+        'fps_1face': core['1face']['fps'], 'fps_3faces': core['3faces']['fps'],
+        'latency_ms_p95': core['1face']['latency_ms_p95'],
+        'latency_ms_p95_3faces': core['3faces']['latency_ms_p95'],
+        'rss_mb': node['rss_mb'], 'core': core, 'node': node, 'threads': speed['threads'],
+        # A Pi-class device: one core, one thread; the node fed 30 fps on it, and the
+        # whole graph on it.
+        'one_core': {'fps_1face': one['1face']['fps'], 'fps_3faces': one['3faces']['fps'],
+                     'latency_ms_p95': one['1face']['latency_ms_p95'], 'core': one,
+                     'node': vision_node_run(frames['1face'], rate=30, cpu=0, threads=1),
+                     'e2e': e2e_run(frames['1face'], media['speech'], cpu=0)}}
+    if 'peer_fer' in speed:
+        fer, ratio = speed['peer_fer'], speed['speedup_vs_fer']
+        results['peer_fer'] = {key: fer[key] for key in ('fps_1face', 'fps_3faces', 'config',
+                                                         'configs', 'runs', 'spread')}
+        results['speedup_vs_fer'] = ratio['1face']['ratio']
+        results['speedup_vs_fer_3faces'] = ratio['3faces']['ratio']
+        results['speedup_vs_fer_runs'] = {name: r['runs'] for name, r in ratio.items()}
+    audio = median_run([time_audio(media['speech'], args.rounds) for _ in range(args.runs)],
+                       'rtf')
     audio['node'] = audio_node_run(media['speech'])
     results['audio'] = {**audio, 'rss_mb': audio['node']['rss_mb']}
-    results['e2e'] = e2e_run(frames['1face'], media['speech'])
+    results['e2e'] = median_run([e2e_run(frames['1face'], media['speech'])
+                                 for _ in range(args.runs)], 'latency_ms_p95')
     results['camera_feed'] = camera_feed_run(frames['1face'])
     results['network'] = network_run(frames, media['speech'])
     results['network']['netem'] = netem_run()
@@ -598,16 +605,6 @@ def main(argv=None):
     else:
         from av_emotion_bringup.bench_web import web_run  # it uses this module's helpers
         results['web'] = web_run(frames['1face'])
-    if Path(args.peer_python).exists():
-        fer = peer(args.peer_python, frames)
-        best = max(fer, key=lambda c: fer[c]['1face']['fps'])
-        results['peer_fer'] = {'fps_1face': fer[best]['1face']['fps'],
-                               'fps_3faces': fer[best]['3faces']['fps'],
-                               'config': best, 'runs': fer}
-        results['speedup_vs_fer'] = results['vision']['fps_1face'] / fer[best]['1face']['fps']
-    else:
-        print(f'{args.peer_python} not found: fer comparison skipped (make bench sets it up)')
-
     results['machine']['load_after'] = load_average()
     print_table(results)
     if warning:
@@ -619,25 +616,37 @@ def main(argv=None):
 
 def print_table(results):
     v = results['vision']
-    rows = [('av_emotion 1 face', v['core']['1face']), ('av_emotion 3 faces', v['core']['3faces'])]
-    for config, run in results.get('peer_fer', {}).get('runs', {}).items():
+    rows = [('av_emotion 1 face', v['core']['1face']), ('av_emotion 3 faces', v['core']['3faces']),
+            ('one core 1 face', v['one_core']['core']['1face']),
+            ('one core 3 faces', v['one_core']['core']['3faces'])]
+    for config, run in results.get('peer_fer', {}).get('configs', {}).items():
         rows += [(f'fer {config} 1 face', run['1face']), (f'fer {config} 3 faces', run['3faces'])]
-    print(f"{'640x480':<24}{'fps':>8}{'p95 ms':>9}{'faces':>7}  stages (ms)")
+    print(f"{'640x480 (median run)':<24}{'fps':>8}{'spread':>14}{'p95 ms':>8}{'faces':>7}  "
+          'stages (ms per frame)')
     for name, r in rows:
-        stages = ' '.join(f'{k} {ms:.1f}' for k, ms in r.get('stages_ms', {}).items())
-        print(f"{name:<24}{r['fps']:8.1f}{r['latency_ms_p95']:9.1f}{r['faces_mean']:7.2f}  {stages}")
-    node = v['node']
-    print(f"vision_node: RSS {v['rss_mb']:.0f} MB, stamp->faces p95 {node['latency_ms_p95']:.1f} ms "
-          f"at {node['input_fps']} fps input, answered {node['frames_answered']}")
+        spread = '{:.0f}-{:.0f}'.format(*r['spread']) if 'spread' in r else ''
+        stages = ' '.join(f'{k} {ms:.2f}' for k, ms in r.get('stages_ms', {}).items())
+        print(f"{name:<24}{r['fps']:8.1f}{spread:>14}{r['latency_ms_p95']:8.1f}"
+              f"{r['faces_mean']:7.2f}  {stages}")
+    for name, node in (('vision_node', v['node']),
+                       ('vision_node on one core', v['one_core']['node'])):
+        print(f"{name}: RSS {node['rss_mb']:.0f} MB, stamp->faces p95 {node['latency_ms_p95']:.1f} "
+              f"ms at {node['input_fps']} fps input, answered {node['frames_answered']}")
     a = results['audio']
-    print(f"audio core: RTF {a['rtf']:.4f} ({a['window_ms']:.1f} ms per {a['hop_s']} s hop; "
+    print(f"audio core: RTF {a['rtf']:.4f} (runs {', '.join(f'{r:.4f}' for r in a['runs'])}; "
+          f"{a['window_ms']:.1f} ms per {a['hop_s']} s hop; "
           + ', '.join(f'{k} {v:.4f}' for k, v in a['rtf_stages'].items()) + ')')
     print(f"audio_node: RSS {a['rss_mb']:.0f} MB, {a['node']['windows']} windows "
           f"({a['node']['voiced']} voiced) from {a['node']['audio_s']:.0f} s of audio")
     e = results['e2e']
-    print(f"whole graph: camera stamp->fused p95 {e['latency_ms_p95']:.1f} ms (p50 "
-          f"{e['latency_ms_p50']:.1f}) at {e['input_fps']} fps, RSS {e['rss_mb']:.0f} MB "
+    print(f"whole graph: camera stamp->fused p95 {e['latency_ms_p95']:.1f} ms (runs "
+          f"{', '.join(f'{r:.1f}' for r in e['runs'])}; p50 {e['latency_ms_p50']:.1f}) at "
+          f"{e['input_fps']} fps, RSS {e['rss_mb']:.0f} MB "
           f"({', '.join(f'{k} {v:.0f}' for k, v in e['rss_mb_nodes'].items())}), "
+          f"{e['with_both']}/{e['fused_messages']} fused from both")
+    e = v['one_core']['e2e']
+    print(f"whole graph on one core: camera stamp->fused p95 {e['latency_ms_p95']:.1f} ms (p50 "
+          f"{e['latency_ms_p50']:.1f}), {e['frames_fused']} of the frames fused, "
           f"{e['with_both']}/{e['fused_messages']} fused from both")
     if 'one_process' in results.get('network', {}):
         one = results['network']['one_process']
@@ -693,8 +702,11 @@ def print_table(results):
     print(f"mood log: {mon['log_mb_24h']:.2f} MB for 24 h of {mon['people']} people "
           f"({mon['minutes_logged']} minutes), a day's report in {mon['report_s_day']:.1f} s")
     if 'speedup_vs_fer' in results:
-        print(f"speed-up vs fer ({results['peer_fer']['config']}): "
-              f"{results['speedup_vs_fer']:.1f}x")
+        runs = results['speedup_vs_fer_runs']
+        print(f"speed-up vs fer ({results['peer_fer']['config']}), median of runs: "
+              f"{results['speedup_vs_fer']:.1f}x with 1 face (runs "
+              f"{', '.join(f'{r:.1f}' for r in runs['1face'])}), "
+              f"{results['speedup_vs_fer_3faces']:.1f}x with 3 faces")
     m = results['machine']
     print(f"1-minute load average: {m['load_before']['1min']:.2f} before, "
           f"{m['load_after']['1min']:.2f} after, on {m['cpus']} CPUs")

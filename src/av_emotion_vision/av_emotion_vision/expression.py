@@ -51,11 +51,18 @@ def square(image, cx, cy, side):
     """Grey square patch of `side` pixels centred on (cx, cy), edges replicated."""
     x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
     x1, y1 = x0 + int(round(side)), y0 + int(round(side))
-    pad = max(0, -x0, -y0, x1 - image.shape[1], y1 - image.shape[0])
-    if pad:
-        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    patch = image[y0 + pad:y1 + pad, x0 + pad:x1 + pad]
-    return patch if patch.ndim == 2 else cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+    height, width = image.shape[:2]
+    # The part inside the image (at least a pixel), grown to the square by replicating
+    # its edges: padding the patch, not the whole frame, which would cost a frame's copy.
+    xa, ya = min(max(x0, 0), width - 1), min(max(y0, 0), height - 1)
+    xb, yb = max(min(x1, width), xa + 1), max(min(y1, height), ya + 1)
+    patch = image[ya:yb, xa:xb]
+    if patch.ndim == 3:
+        patch = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY)
+    if (xa, ya, xb, yb) != (x0, y0, x1, y1):
+        patch = cv2.copyMakeBorder(patch, max(0, ya - y0), max(0, y1 - yb), max(0, xa - x0),
+                                   max(0, x1 - xb), cv2.BORDER_REPLICATE)
+    return patch
 
 
 def resize(patch, size):

@@ -27,7 +27,8 @@ RANGES = {'threads': (1, 16), 'detection.score_threshold': (0.0, 1.0),
           'detection.nms_threshold': (0.0, 1.0), 'detection.width': (32, 4096),
           'detection.min_face_size': (0, 4096), 'detection.max_faces': (1, 100),
           'expression.margin': (0.0, 1.0), 'tracking.iou_threshold': (0.0, 1.0),
-          'tracking.timeout': (0.0, 60.0)}
+          'tracking.timeout': (0.0, 60.0), 'tracking.detect_interval': (1, 1000),
+          'tracking.max_drift': (0.0, 100.0)}
 
 
 def roi_msg(box, image_shape):

@@ -6,10 +6,12 @@ at the aligned face crops; a central recogniser (av_emotion_network) classifies 
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from av_emotion.config import MODES, merged
-from av_emotion_vision.detector import FaceDetector
+from av_emotion_vision.detector import Detection, FaceDetector
+from av_emotion_vision.flow import follow
 from av_emotion_vision.expression import ExpressionClassifier, FaceCropper, input_size
 from av_emotion_vision.tracker import FaceTracker
 
@@ -30,7 +32,8 @@ class Frame:
 
 
 class VisionPipeline:
-    """Detect, track, crop and (mode full) classify faces; parameters as config/vision.yaml.
+    """Detect (or follow by optical flow between detections), track, crop and (mode full)
+    classify faces; parameters as config/vision.yaml.
 
     >>> pipeline = VisionPipeline(**{'detection.width': 480})
     >>> frame = pipeline(cv2.imread('photo.jpg'), stamp=0.0)  # BGR, as OpenCV reads it
@@ -50,6 +53,9 @@ class VisionPipeline:
         self.cropper = FaceCropper(self.classifier.size if self.classifier else
                                    input_size(p['expression.model']), p['expression.margin'])
         self.tracker = FaceTracker(p['tracking.iou_threshold'], p['tracking.timeout'])
+        # The previous frame (grey, detector-sized), its stamp and faces; frames since the
+        # last detection and the motion (box sides) since then.
+        self.previous, self.since_detection, self.drift = None, 0, 0.0
 
     def __call__(self, bgr, stamp):
         """Faces in a BGR uint8 image taken at `stamp` seconds."""
@@ -57,18 +63,55 @@ class VisionPipeline:
             shape = None if bgr is None else bgr.shape
             raise ValueError(f'expected a non-empty BGR image (height, width, 3), got {shape}')
         t0 = time.perf_counter()
-        detections = self.detector(bgr)
+        # Grey once for the whole frame (crops come from it), shrunk for the flow.
+        grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        scale = min(1.0, self.params['detection.width'] / bgr.shape[1])
+        small = grey if scale == 1.0 else cv2.resize(
+            grey, (round(bgr.shape[1] * scale), round(bgr.shape[0] * scale)),
+            interpolation=cv2.INTER_AREA)
+        detections = self.carried(small, scale, stamp)
         t1 = time.perf_counter()
-        ids = self.tracker.update([d.box for d in detections], stamp)
+        if detections is None:
+            detections = self.detector(bgr)
+            self.since_detection, self.drift = 0, 0.0
         t2 = time.perf_counter()
-        align = self.params['expression.align']
-        crops = [self.cropper(bgr, d.box, d.landmarks if align else None) for d in detections]
+        self.previous = (small, stamp, detections)
+        ids = self.tracker.update([d.box for d in detections], stamp)
         t3 = time.perf_counter()
-        timings = {'detect': 1e3 * (t1 - t0), 'track': 1e3 * (t2 - t1), 'crop': 1e3 * (t3 - t2)}
+        align = self.params['expression.align']
+        crops = [self.cropper(grey, d.box, d.landmarks if align else None) for d in detections]
+        t4 = time.perf_counter()
+        # Stages that did not run this frame are 0, so that means over frames add up.
+        timings = {'flow': 1e3 * (t1 - t0), 'detect': 1e3 * (t2 - t1),
+                   'track': 1e3 * (t3 - t2), 'crop': 1e3 * (t4 - t3)}
         probabilities = [None] * len(crops)
         if self.classifier:
             probabilities = self.classifier.classify(crops)
-            timings['expression'] = 1e3 * (time.perf_counter() - t3)
+            timings['expression'] = 1e3 * (time.perf_counter() - t4)
         faces = [Face(i, d.box, d.score, p, c)
                  for i, d, p, c in zip(ids, detections, probabilities, crops)]
         return Frame(faces, timings)
+
+    def carried(self, grey, scale, stamp):
+        """The previous frame's faces followed into this one by optical flow, or None when
+        the detector must run: every tracking.detect_interval frames (a face that enters is
+        found within that many), once the faces have moved tracking.max_drift box sides
+        since the last detection (fast motion: sooner), when a face is lost, and when this
+        frame does not follow the previous one (another size, a stamp not later, a gap
+        longer than tracking.timeout)."""
+        if self.previous is None:
+            return None
+        p = self.params
+        previous, previous_stamp, faces = self.previous
+        if (self.since_detection + 1 >= p['tracking.detect_interval'] or
+                self.drift > p['tracking.max_drift'] or previous.shape != grey.shape or
+                not 0 < stamp - previous_stamp <= p['tracking.timeout']):
+            return None
+        moved = follow(previous, grey, [d.box * scale for d in faces],
+                       [None if d.landmarks is None else d.landmarks * scale for d in faces])
+        if moved is None:
+            return None
+        self.since_detection += 1
+        self.drift += max(moved[2], default=0.0)
+        return [Detection(box / scale, d.score, None if marks is None else marks / scale)
+                for d, box, marks in zip(faces, *moved[:2])]
