@@ -105,6 +105,24 @@ def test_flow_follows_the_face_between_detections(data):
     assert detected == -(-len(frames) // interval)
 
 
+def test_large_faces_cropped_from_the_detector_frame_read_the_same(data):
+    """A face filling half the frame is cropped from the detector-sized frame (a quarter of
+    the pixels to shrink): on the sample video its expression reads as from the full one."""
+    pipeline = VisionPipeline(**{'tracking.detect_interval': 1})
+    full, small = [], []
+    for frame in video_frames(data, 120):
+        face = pipeline.detector(frame)[0]
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        shrunk = cv2.resize(grey, (320, 180), interpolation=cv2.INTER_AREA)
+        assert min(face.box[2:]) * 0.5 >= 2 * pipeline.cropper.size  # the shortcut applies
+        full.append(pipeline.cropper(grey, face.box, face.landmarks))
+        small.append(pipeline.crop(grey, shrunk, 0.5, face))
+    a, b = pipeline.classifier.classify(full), pipeline.classifier.classify(small)
+    assert (a.argmax(axis=1) == b.argmax(axis=1)).mean() >= 0.97
+    assert np.abs(a - b).mean() < 0.02
+    assert np.abs(a.mean(axis=0) - b.mean(axis=0)).max() < 0.01
+
+
 @pytest.mark.parametrize('enters', range(5, 11))
 def test_a_face_that_enters_is_found_within_the_interval(data, enters):
     photo = read(data / 'faces' / 'photos' / 'multi_face.jpg')
