@@ -26,14 +26,29 @@ from av_emotion_vision.node import VisionNode
 ROS2 = str(Path(sys.executable).parent / 'ros2')
 
 
-def lifecycle(*args):
+def lifecycle(*args, timeout=60):
     """Output of `ros2 lifecycle ARGS`, asked again while discovery has not found the node."""
     for _ in range(30):
         run = subprocess.run([ROS2, 'lifecycle', *args, '--no-daemon'], capture_output=True,
-                             text=True, timeout=60)
+                             text=True, timeout=timeout)
         if 'Node not found' not in run.stderr:
             return run.stdout
     raise AssertionError(f'ros2 lifecycle {args}: node not found')
+
+
+def transition(node, name, state):
+    """`ros2 lifecycle set NODE NAME`, then the node is in `state` ('inactive [2]').
+
+    The CLI waits without end for the service's answer, which Fast DDS loses when the
+    request arrives before the node's response writer has matched the CLI's reader (a known
+    discovery race, ros2/rmw_fastrtps#842: the node transitions, the answer never comes;
+    seen once on CI); then the state the node reports says whether the transition happened.
+    """
+    try:
+        assert 'successful' in lifecycle('set', node, name, timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    assert state in lifecycle('get', node)
 
 
 def cpu_seconds(pid):
@@ -91,15 +106,14 @@ def test_ros2_lifecycle_walks_the_vision_node_through_its_states(graph, data):
         pid = int(subprocess.run(['pgrep', '-f', 'vision_node.*__ns:=/lc'],
                                  capture_output=True, text=True).stdout.split()[0])
 
-        assert 'successful' in lifecycle('set', node, 'configure')
-        assert 'inactive [2]' in lifecycle('get', node)
+        transition(node, 'configure', 'inactive [2]')
         assert reports('inactive')
         before = cpu_seconds(pid)
         camera.frames(60)
         idle = cpu_seconds(pid) - before
         assert camera.publisher.get_subscription_count() == 0 and not faces
 
-        assert 'successful' in lifecycle('set', node, 'activate')
+        transition(node, 'activate', 'active [3]')
         assert wait_for(lambda: camera.publisher.get_subscription_count() == 1)
         before = cpu_seconds(pid)
         camera.frames(60)
@@ -108,12 +122,12 @@ def test_ros2_lifecycle_walks_the_vision_node_through_its_states(graph, data):
         assert reports('active')
         assert idle < 0.2 * busy, (idle, busy)
 
-        assert 'successful' in lifecycle('set', node, 'deactivate')
+        transition(node, 'deactivate', 'inactive [2]')
         last_before = camera.sent
         assert wait_for(lambda: camera.publisher.get_subscription_count() == 0)
         camera.frames(30)
         assert max(faces) <= last_before, 'no frame sent after deactivate is processed'
-        assert 'successful' in lifecycle('set', node, 'cleanup')
+        transition(node, 'cleanup', 'unconfigured [1]')
         assert reports('unconfigured')
     finally:
         os.killpg(launch.pid, signal.SIGINT)
