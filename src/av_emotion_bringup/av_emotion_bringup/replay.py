@@ -94,9 +94,11 @@ class Replay:
         """Move simulated time to ns; wait for the nodes' clocks and the fusion output due."""
         if ns <= self.now:
             return
-        # A jump past the output timer's next call fires it once (rcl skips missed periods).
+        # A jump past the output timer's next call fires it once (rcl skips missed periods);
+        # it publishes unless a frame took this period's estimate already (sent_early).
         until = self.fusion.output_timer.time_until_next_call()
-        ticks = self.fusion.counts['published'] + (until is not None and ns - self.now >= until)
+        ticks = self.fusion.counts['published'] + (
+            until is not None and ns - self.now >= until and not self.fusion.sent_early)
         self.now = ns
         self.clock.publish(Clock(clock=ros_time(ns)))
         nodes = (self.vision, self.audio, self.fusion)
