@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -243,12 +244,20 @@ def test_whole_graph_launch_starts_the_web_view_on_request():
         [ROS2, 'launch', 'av_emotion_bringup', 'av_emotion.launch.py', 'web:=true',
          f'web_port:={port}', 'namespace:=web_launch'], stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(launch.stdout), daemon=True)
+    reader.start()
     try:
         assert wait_for(lambda: status(f'http://127.0.0.1:{port}/static/style.css')[0] == 200,
                         timeout=120)
+        # Stopped once active: the server answers from configure on, and a Ctrl-C during
+        # activation is another case (web_node then died with SIGSEGV once on CI).
+        assert wait_for(lambda: any('web view of' in line for line in lines), timeout=60)
     finally:
         launch.send_signal(signal.SIGINT)
-        out = launch.communicate(timeout=60)[0]
+        launch.wait(timeout=60)
+        reader.join(10)
+        out = ''.join(lines)
     assert f'web view of /web_launch/emotion on http://127.0.0.1:{port}/' in out, out
     assert 'web_node-' in out and 'has died' not in out, out
 
